@@ -8,10 +8,20 @@ from dataclasses import dataclass, field
 import math
 import numpy as np
 import pandas as pd
+import matplotlib.pyplot as plt
+from matplotlib import patheffects
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from .pathways import PathwayCollection
 
 # %% auto #0
-__all__ = ['PathwayImageLayout']
+__all__ = ['PathwayImageLayout', 'short_pathway_name', 'plot_sample_image', 'plot_class_mean_images']
+
+# %% ../nbs/02_images.ipynb #cf1bc1f0
+def _ceil_sqrt(n: int) -> int:
+    "Smallest integer `s` with `s * s >= n` (exact for any size, unlike `ceil(sqrt(n))` in floating point)."
+    s = math.isqrt(n)
+    return s + (s * s < n)
 
 # %% ../nbs/02_images.ipynb #d562197c
 @dataclass
@@ -51,8 +61,7 @@ class PathwayImageLayout:
                         grid_side: int | None = None) -> 'PathwayImageLayout':
         "Layout for `collection`: patch side ceil(sqrt(longest)), grid side ceil(sqrt(n pathways)) by default."
         return cls([p.name for p in collection], [p.genes for p in collection],
-                   patch_side or math.ceil(math.sqrt(collection.longest)),
-                   grid_side or math.ceil(math.sqrt(len(collection))))
+                   patch_side or _ceil_sqrt(collection.longest), grid_side or _ceil_sqrt(len(collection)))
 
     @property
     def n_pathways(self) -> int: return len(self.pathway_names)
@@ -84,11 +93,21 @@ class PathwayImageLayout:
             if missing:
                 raise ValueError(f"{len(missing)} layout genes are not columns of the expression table "
                                  f"(first: {missing[:5]}); harmonise it first with `harmonise_genes`")
-            return X[self.genes].to_numpy(dtype=np.float32)
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2 or X.shape[1] != len(self.genes):
-            raise ValueError(f"expected a 2-D array with {len(self.genes)} gene columns in layout order, got {X.shape}")
-        return X
+            repeated = sorted(set(X.columns[X.columns.duplicated()]) & set(self.genes))
+            if repeated: raise ValueError(f"layout genes appear in several columns of the expression table: {repeated[:10]}")
+            values = X[self.genes].to_numpy(dtype=np.float32)
+            rows = X.index
+        else:
+            values = np.asarray(X, dtype=np.float32)
+            if values.ndim != 2 or values.shape[1] != len(self.genes):
+                raise ValueError(f"expected a 2-D array with {len(self.genes)} gene columns in layout order, got {values.shape}")
+            rows = pd.RangeIndex(len(values))
+        bad = ~np.isfinite(values)
+        if bad.any():
+            r, c = np.nonzero(bad)
+            raise ValueError(f"{len(r)} missing or infinite values in layout genes, e.g. rows {list(rows[r[:5]])} "
+                             f"columns {[self.genes[i] for i in c[:5]]}; impute or drop them first")
+        return values
 
     def transform(self, X) -> np.ndarray:
         "Images `(n, side, side, 1)` for all samples of `X` (DataFrame with the layout genes, or array in `genes` order)."
@@ -104,7 +123,129 @@ class PathwayImageLayout:
         seqs[:, self._flat_sequence] = values[:, self._source_column]
         return seqs[..., None]
 
+    def _images(self, images) -> np.ndarray:
+        "`images` as `(n, side, side)`: a DataFrame is transformed first; `(n, side, side, 1)` is squeezed."
+        if isinstance(images, pd.DataFrame): images = self.transform(images)
+        images = np.asarray(images)
+        if images.ndim == 4 and images.shape[-1] == 1: images = images[..., 0]
+        if images.ndim != 3 or images.shape[1:] != (self.image_side, self.image_side):
+            raise ValueError(f"expected images of shape (n, {self.image_side}, {self.image_side}[, 1]) for this "
+                             f"layout, got {images.shape}")
+        return images
+
+    def patch_values(self, images) -> np.ndarray:
+        "Pixels of each pathway's patch, `(n, n_pathways, patch_side²)`: the pathway's genes in order, then padding."
+        images = self._images(images)
+        n, p, g = len(images), self.patch_side, self.grid_side
+        patches = images.reshape(n, g, p, g, p).transpose(0, 1, 3, 2, 4).reshape(n, g * g, p * p)
+        return patches[:, :self.n_pathways]
+
     def __repr__(self):
         return (f"PathwayImageLayout({self.n_pathways} pathways, {len(self.genes)} genes, patch {self.patch_side}x"
                 f"{self.patch_side}, grid {self.grid_side}x{self.grid_side}, image {self.image_side}x{self.image_side}, "
                 f"{int(self.blank_slots.sum())} blank slots)")
+
+# %% ../nbs/02_images.ipynb #fdb76749
+_SUFFIXES = (' signaling pathway', ' signalling pathway', ' signaling', ' pathway')
+
+def short_pathway_name(name: str, max_len: int = 24) -> str:
+    "A pathway name for figure labels: common suffixes such as ' signaling pathway' dropped, then shortened."
+    for suffix in _SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[:-len(suffix)]
+            break
+    return name if len(name) <= max_len else name[:max_len - 1] + '…'
+
+# %% ../nbs/02_images.ipynb #9d3120d8
+def _label_mode(label_pathways: bool | str, layout: PathwayImageLayout) -> str:
+    modes = {True: 'auto', False: '', 'auto': 'auto', 'names': 'names', 'numbers': 'numbers'}
+    if label_pathways not in modes:
+        raise ValueError(f"label_pathways must be True, False, 'names' or 'numbers', got {label_pathways!r}")
+    mode = modes[label_pathways]
+    return ('names' if layout.grid_side <= 3 else 'numbers') if mode == 'auto' else mode
+
+def _draw_layout(ax, layout: PathwayImageLayout, mode: str = '', fontsize: float | None = None):
+    "Patch grid lines, hatched blank slots and pathway labels on an image axis."
+    p, g = layout.patch_side, layout.grid_side
+    for k in range(1, g):
+        ax.axhline(k * p - .5, color='white', lw=0.8); ax.axvline(k * p - .5, color='white', lw=0.8)
+    for r, c in zip(*np.nonzero(layout.blank_slots)):
+        ax.add_patch(Rectangle((c * p - .5, r * p - .5), p, p, facecolor='0.88', edgecolor='0.55', hatch='///', lw=0))
+    if mode:  # labels low in the patch: the genes fill it from the top, the padding sits at the bottom
+        numbers = mode == 'numbers'
+        size = fontsize or (max(4.5, min(8, 45 / g)) if numbers else max(5, min(9, 36 / g)))
+        for i, name in enumerate(layout.pathway_names):
+            r, c = divmod(i, g)
+            text = str(i + 1) if numbers else short_pathway_name(name, max(8, 4 * p)).replace('-', '-\n')
+            x, y = (c * p + p - 0.7, r * p + p - 0.6) if numbers else (c * p + (p - 1) / 2, r * p + 0.7 * p)
+            ax.text(x, y, text, ha='right' if numbers else 'center', va='bottom' if numbers else 'center',
+                    fontsize=size, color='white', path_effects=[patheffects.withStroke(linewidth=1.5, foreground='black')])
+    ax.set_xticks([]); ax.set_yticks([])
+
+def _pathway_legend(ax, layout: PathwayImageLayout):
+    "A numbered legend of the pathways, right of `ax`."
+    handles = [Line2D([], [], ls='none', label=f'{i + 1:>2}  {short_pathway_name(n, 34)}')
+               for i, n in enumerate(layout.pathway_names)]
+    return ax.legend(handles=handles, loc='center left', bbox_to_anchor=(1.03, 0.5), handlelength=0, handletextpad=0,
+                     fontsize=7, ncol=1 if len(handles) <= 25 else 2, frameon=False, title='pathways', title_fontsize=8)
+
+# %% ../nbs/02_images.ipynb #88aea235
+def plot_sample_image(layout: PathwayImageLayout, image, ax=None, title: str | None = None,
+                      label_pathways: bool | str = True, cmap: str = 'viridis', vmin: float | None = None,
+                      vmax: float | None = None, colorbar: bool = True):
+    """One sample's pathway image with the patch grid, hatched blank slots and pathway labels.
+    `image`: `(side, side)`, `(side, side, 1)` or one row of an expression DataFrame (transformed here).
+    `label_pathways`: True (names on small grids, numbers and a legend on large ones), 'names', 'numbers' or False."""
+    if isinstance(image, pd.Series): image = image.to_frame().T
+    if not isinstance(image, pd.DataFrame):
+        image = np.asarray(image)
+        if image.ndim in (2, 3) and image.shape[:2] == (layout.image_side, layout.image_side): image = image[None]
+    image = layout._images(image)
+    if len(image) != 1: raise ValueError(f"plot_sample_image shows one sample, got {len(image)}")
+    mode = _label_mode(label_pathways, layout)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.2, 5.2))
+    fig = ax.figure
+    shown = ax.imshow(image[0], cmap=cmap, vmin=vmin, vmax=vmax, interpolation='nearest')
+    _draw_layout(ax, layout, mode)
+    if title: ax.set_title(title)
+    if colorbar: fig.colorbar(shown, ax=ax, orientation='horizontal', fraction=0.05, pad=0.03, label='pixel value')
+    if mode == 'numbers': _pathway_legend(ax, layout)
+    return fig
+
+# %% ../nbs/02_images.ipynb #2a5a3209
+def plot_class_mean_images(layout: PathwayImageLayout, images, labels, class_names: dict | None = None,
+                           label_pathways: bool | str = 'numbers', cmap: str = 'viridis', diff_cmap: str = 'RdBu_r'):
+    """Mean image of each of the two classes side by side, and their difference (second class minus first).
+    `images`: `(n, side, side[, 1])` in the order of `labels`, or an expression DataFrame aligned to the
+    labels' index (samples without a label, e.g. censored ones, are left out)."""
+    if isinstance(images, pd.DataFrame):
+        if not isinstance(labels, pd.Series):
+            raise ValueError("with an expression DataFrame, give the labels as a Series indexed by sample id")
+        missing = labels.index.difference(images.index)
+        if len(missing): raise ValueError(f"{len(missing)} labelled samples are not rows of the expression table: {list(missing[:5])}")
+        images = images.loc[labels.index]
+    images = layout._images(images)
+    y = np.asarray(labels)
+    if len(y) != len(images): raise ValueError(f"{len(images)} images but {len(y)} labels")
+    classes = pd.unique(pd.Series(y).dropna())
+    if len(classes) != 2: raise ValueError(f"need exactly two classes to compare, found {sorted(classes.tolist())}")
+    classes = sorted(classes)
+    names = {c: f'class {c}' for c in classes} | (class_names or {})
+    means = [images[y == c].mean(axis=0) for c in classes]
+    diff = means[1] - means[0]
+    mode = _label_mode(label_pathways, layout)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.8))
+    lo, hi = min(m.min() for m in means), max(m.max() for m in means)
+    for ax, c, m in zip(axes, classes, means):
+        shown = ax.imshow(m, cmap=cmap, vmin=lo, vmax=hi, interpolation='nearest')
+        _draw_layout(ax, layout, mode)
+        ax.set_title(f'{names[c]} (n={int((y == c).sum())}): mean')
+    fig.colorbar(shown, ax=list(axes[:2]), orientation='horizontal', fraction=0.05, pad=0.03, label='mean pixel value')
+    bound = float(np.abs(diff).max()) or 1.0
+    shown = axes[2].imshow(diff, cmap=diff_cmap, vmin=-bound, vmax=bound, interpolation='nearest')
+    _draw_layout(axes[2], layout, mode)
+    axes[2].set_title(f'difference: {names[classes[1]]} − {names[classes[0]]}')
+    fig.colorbar(shown, ax=axes[2], orientation='horizontal', fraction=0.05, pad=0.03, label='difference of means')
+    if mode == 'numbers': _pathway_legend(axes[2], layout)
+    return fig
