@@ -5,12 +5,19 @@
 # %% ../nbs/01_data.ipynb #1ec4bb4a
 from __future__ import annotations
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+import csv, gzip, io, re
 import warnings
 import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['TIME_UNITS', 'check_time_unit', 'to_years', 'Cohort', 'minmax_scale_genes', 'GeneMinMaxScaler', 'harmonise_genes']
+__all__ = ['TIME_UNITS', 'NAN_POLICIES', 'MISSING_CODES', 'EVENT_CODES', 'TCGA_BARCODE', 'check_time_unit', 'to_years', 'Cohort',
+           'CohortWarning', 'parse_os_event', 'parse_os_time', 'make_cohort', 'guess_separator', 'read_table_cohort',
+           'tcga_patient_id', 'tcga_sample_type', 'read_cbioportal_table', 'read_cbioportal', 'read_xena',
+           'SeriesMatrix', 'parse_series_matrix', 'map_probes', 'read_geo_series_matrix', 'from_anndata',
+           'harmonise_genes', 'minmax_scale_genes', 'GeneMinMaxScaler']
 
 # %% ../nbs/01_data.ipynb #c711213d
 TIME_UNITS: dict[str, float] = {'days': 365.25, 'months': 12.0, 'years': 1.0}
@@ -67,9 +74,471 @@ class Cohort:
         "A new cohort with the same clinical data and `expression` replaced (same samples)."
         return Cohort(expression, self.clinical, self.time_unit, self.name, self.platform)
 
+    def summary(self) -> dict:
+        "Headline numbers: samples, genes, deaths, median follow-up (reverse Kaplan-Meier, years), unit, platform."
+        from lifelines import KaplanMeierFitter
+        events = self.os_event.astype(int)
+        follow_up = float('nan')
+        if len(self) and (events == 0).any():
+            km = KaplanMeierFitter().fit(self.os_years(), event_observed=1 - events)
+            follow_up = float(km.median_survival_time_)
+        return {'name': self.name, 'platform': self.platform, 'n_samples': len(self),
+                'n_genes': int(self.expression.shape[1]), 'n_deaths': int(events.sum()),
+                'n_censored': int((events == 0).sum()), 'median_follow_up_years': follow_up,
+                'time_unit': self.time_unit}
+
     def __repr__(self):
         return (f"Cohort({self.name!r}, platform={self.platform!r}, {len(self)} samples x "
                 f"{self.expression.shape[1]} genes, {int(self.os_event.sum())} deaths, time in {self.time_unit})")
+
+# %% ../nbs/01_data.ipynb #16e2e62b
+class CohortWarning(UserWarning):
+    "A problem in cohort input that was fixed in a documented way (samples or genes dropped, values filled)."
+
+NAN_POLICIES = ('error', 'drop_genes', 'drop_samples', 'zero', 'gene_mean')
+
+def _show(items, n: int = 5, quote: bool = True) -> str:
+    "The first `n` of `items` (strings quoted unless `quote=False`), with a count of the rest."
+    items = list(items)
+    shown = ', '.join(repr(i) if quote and isinstance(i, str) else str(i) for i in items[:n])
+    return shown + (f' (+{len(items) - n} more)' if len(items) > n else '')
+
+def _warn(message: str):
+    warnings.warn(message, CohortWarning, stacklevel=3)
+
+# %% ../nbs/01_data.ipynb #1fe65b4e
+MISSING_CODES = frozenset({'', 'na', 'nan', 'n/a', '<na>', 'none', 'null', 'nat', '--', '[not available]',
+                           '[not applicable]', '[unknown]', '[discrepancy]', '[not evaluated]', 'unknown'})
+EVENT_CODES: dict[str, int] = {'1': 1, '1.0': 1, 'true': 1, 'dead': 1, 'deceased': 1, '1:deceased': 1,
+                               '0': 0, '0.0': 0, 'false': 0, 'alive': 0, 'living': 0, '0:living': 0}
+
+def _keys(values: pd.Series) -> pd.Series:
+    "Values as stripped lower-case strings (missing values become 'nan')."
+    return values.map(lambda v: 'nan' if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower())
+
+def parse_os_event(values, name: str = 'cohort') -> pd.Series:
+    "Map event codes to 1 (death) / 0 (censored), NaN where missing; `ValueError` listing unknown codes."
+    values = pd.Series(values, dtype=object)
+    keys = _keys(values)
+    missing = keys.isin(MISSING_CODES)
+    unknown = ~missing & ~keys.isin(EVENT_CODES.keys())
+    if unknown.any():
+        codes = values[unknown].astype(str).value_counts(sort=False)
+        listing = ', '.join(f'{c!r} ({k}x)' for c, k in codes.items())
+        raise ValueError(f"{name}: unknown OS event code(s) {listing} in sample(s) {_show(values.index[unknown])}; "
+                         "use 1/0, True/False, '1:DECEASED'/'0:LIVING', 'Dead'/'Alive' or 'DECEASED'/'LIVING'")
+    return keys.map(EVENT_CODES).where(~missing).astype(float)
+
+def parse_os_time(values, name: str = 'cohort') -> pd.Series:
+    "Survival times as floats, NaN where missing; `ValueError` naming samples whose time is text."
+    values = pd.Series(values, dtype=object)
+    missing = _keys(values).isin(MISSING_CODES)
+    stripped = values.map(lambda v: v.strip() if isinstance(v, str) else v).where(~missing)
+    times = pd.to_numeric(stripped, errors='coerce')
+    text = times.isna() & ~missing
+    if text.any():
+        bad = [f'{s} ({v!r})' for s, v in values[text].items()]
+        raise ValueError(f"{name}: OS time is not a number for {text.sum()} sample(s): {_show(bad, quote=False)}")
+    return times.astype(float)
+
+# %% ../nbs/01_data.ipynb #7102a3ba
+def _where(mask: pd.DataFrame) -> str:
+    "Genes (with counts) and samples where `mask` is True."
+    per_gene = mask.sum(axis=0)
+    per_gene = per_gene[per_gene > 0].sort_values(ascending=False, kind='stable')
+    samples = mask.index[mask.any(axis=1)]
+    return (f"{len(per_gene)} gene(s) [{_show([f'{g} ({k})' for g, k in per_gene.items()], quote=False)}] and "
+            f"{len(samples)} sample(s) [{_show(samples)}]")
+
+def _numeric_expression(expression: pd.DataFrame, name: str) -> pd.DataFrame:
+    "`expression` as floats; `ValueError` naming cells that are text or infinite."
+    if not all(pd.api.types.is_numeric_dtype(t) for t in expression.dtypes):
+        coerced = expression.apply(lambda col: pd.to_numeric(col, errors='coerce'))
+        text = coerced.isna() & expression.notna()
+        if text.any().any():
+            examples = [f'{expression.index[i]}/{expression.columns[j]}={expression.iat[i, j]!r}'
+                        for i, j in zip(*np.nonzero(text.to_numpy()))]
+            raise ValueError(f"{name}: expression has non-numeric values in {_where(text)}, e.g. {_show(examples, 3, quote=False)}; "
+                             "check the separator, the orientation and annotation columns")
+        expression = coerced
+    expression = expression.astype(float)
+    infinite = pd.DataFrame(np.isinf(expression.to_numpy()), index=expression.index, columns=expression.columns)
+    if infinite.any().any():
+        raise ValueError(f"{name}: expression has infinite values in {_where(infinite)}")
+    return expression
+
+def _apply_nan_policy(expression: pd.DataFrame, policy: str, name: str) -> pd.DataFrame:
+    "Handle missing expression values as `policy` says, warning what was done."
+    nan = expression.isna()
+    if not nan.any().any(): return expression
+    where = _where(nan)
+    if policy == 'error':
+        raise ValueError(f"{name}: expression has {int(nan.sum().sum())} missing value(s) in {where}; pass "
+                         "nan_policy='drop_genes', 'drop_samples', 'zero' or 'gene_mean' to handle them")
+    if policy == 'drop_genes':
+        bad = expression.columns[nan.any(axis=0)]
+        if len(bad) == expression.shape[1]: raise ValueError(f"{name}: every gene has missing values; nothing left")
+        _warn(f"{name}: dropped {len(bad)} gene(s) with missing values: {_show(bad, 10)}")
+        return expression.drop(columns=bad)
+    if policy == 'drop_samples':
+        bad = expression.index[nan.any(axis=1)]
+        if len(bad) == len(expression): raise ValueError(f"{name}: every sample has missing values; nothing left")
+        _warn(f"{name}: dropped {len(bad)} sample(s) with missing expression values: {_show(bad, 10)}")
+        return expression.drop(index=bad)
+    if policy == 'zero':
+        _warn(f"{name}: set {int(nan.sum().sum())} missing expression value(s) to 0 in {where}")
+        return expression.fillna(0.0)
+    empty = expression.columns[nan.all(axis=0)]
+    if len(empty):
+        raise ValueError(f"{name}: gene(s) {_show(empty, 10)} have no value in any sample, so nan_policy='gene_mean' "
+                         "cannot fill them; use 'drop_genes'")
+    _warn(f"{name}: set {int(nan.sum().sum())} missing expression value(s) to the gene's mean in {where}")
+    return expression.fillna(expression.mean(axis=0))
+
+def _collapse_duplicate_genes(expression: pd.DataFrame, name: str) -> pd.DataFrame:
+    "Average columns that share a gene name (first-seen order kept), warning which."
+    dup = expression.columns[expression.columns.duplicated()].unique()
+    if not len(dup): return expression
+    _warn(f"{name}: {len(dup)} gene symbol(s) appear in several columns and were averaged: {_show(dup, 10)}")
+    return expression.T.groupby(level=0, sort=False).mean().T
+
+# %% ../nbs/01_data.ipynb #ce2866a9
+def make_cohort(expression: pd.DataFrame, clinical: pd.DataFrame, time_unit: str, name: str = 'cohort',
+                platform: str = 'unknown', nan_policy: str = 'error', time_col: str = 'os_time',
+                event_col: str = 'os_event') -> Cohort:
+    "Check, align and clean `expression` (samples x genes) and `clinical` (indexed by sample id) into a `Cohort`."
+    check_time_unit(time_unit)
+    if nan_policy not in NAN_POLICIES: raise ValueError(f"unknown nan_policy {nan_policy!r}; use one of {list(NAN_POLICIES)}")
+    for what, df in (('expression', expression), ('clinical', clinical)):
+        if not isinstance(df, pd.DataFrame): raise TypeError(f"{name}: {what} must be a pandas DataFrame, not {type(df).__name__}")
+    expression, clinical = expression.copy(), clinical.copy()
+    expression.index, expression.columns = expression.index.astype(str), expression.columns.astype(str)
+    clinical.index = clinical.index.astype(str)
+    for what, idx in (('expression', expression.index), ('clinical', clinical.index)):
+        dup = idx[idx.duplicated()].unique()
+        if len(dup): raise ValueError(f"{name}: duplicated sample id(s) in the {what} table: {_show(dup, 10)}")
+    absent = [c for c in (time_col, event_col) if c not in clinical.columns]
+    if absent: raise ValueError(f"{name}: clinical table lacks column(s) {absent}; it has {list(clinical.columns)}")
+
+    # 1. samples present in both tables, in expression order
+    in_clin = expression.index.isin(clinical.index)
+    only_clin = clinical.index[~clinical.index.isin(expression.index)]
+    if not in_clin.any():
+        raise ValueError(f"{name}: no sample id is in both tables; expression ids look like "
+                         f"{_show(expression.index, 3)}, clinical ids like {_show(clinical.index, 3)}")
+    if (~in_clin).any():
+        _warn(f"{name}: {(~in_clin).sum()} expression sample(s) have no clinical row and were dropped: "
+              f"{_show(expression.index[~in_clin])}")
+    if len(only_clin):
+        _warn(f"{name}: {len(only_clin)} clinical sample(s) have no expression and were dropped: {_show(only_clin)}")
+    samples = expression.index[in_clin]
+
+    # 2. survival: parse, then drop samples without a usable OS
+    times = parse_os_time(clinical.loc[samples, time_col], name)
+    events = parse_os_event(clinical.loc[samples, event_col], name)
+    no_os = times.isna() | events.isna()
+    if no_os.any():
+        _warn(f"{name}: {no_os.sum()} sample(s) with missing OS time or event were dropped: {_show(samples[no_os.to_numpy()])}")
+    nonpos = ~no_os & (times <= 0)
+    if nonpos.any():
+        _warn(f"{name}: {nonpos.sum()} sample(s) with OS time <= 0 were dropped: "
+              f"{_show([f'{s} ({t:g})' for s, t in times[nonpos].items()], quote=False)}")
+    keep = samples[(~no_os & ~nonpos).to_numpy()]
+    if not len(keep): raise ValueError(f"{name}: no sample left with a usable overall survival")
+
+    # 3. expression values of the kept samples, 4. missing values, 5. duplicated genes
+    expr = _numeric_expression(expression.loc[keep], name)
+    expr = _apply_nan_policy(expr, nan_policy, name)
+    expr = _collapse_duplicate_genes(expr, name)
+    if expr.shape[1] == 0: raise ValueError(f"{name}: the expression table has no genes")
+
+    keep = expr.index
+    rest = clinical.loc[keep].drop(columns=[time_col, event_col, 'os_time', 'os_event'], errors='ignore')
+    clin = pd.concat([pd.DataFrame({'os_time': times[keep].to_numpy(), 'os_event': events[keep].astype(int).to_numpy()},
+                                   index=keep), rest], axis=1)
+    expr.index.name = clin.index.name = 'sample_id'
+    expr.columns.name = None
+    return Cohort(expr, clin, time_unit, name, platform)
+
+# %% ../nbs/01_data.ipynb #8bb3a413
+_COMPRESSION = ('.gz', '.bz2', '.xz', '.zip')
+
+def _open_text(path):
+    "Open a plain or gzip-compressed text file for reading."
+    return gzip.open(path, 'rt', encoding='utf-8') if str(path).endswith('.gz') else open(path, encoding='utf-8')
+
+def guess_separator(path) -> str:
+    "Field separator of a delimited file: from the extension, else from its first non-comment line."
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSION: suffixes = suffixes[:-1]
+    ext = suffixes[-1] if suffixes else ''
+    if ext == '.csv': return ','
+    if ext in ('.tsv', '.tab'): return '\t'
+    if ext in ('.bz2', '.xz', '.zip') or str(path).endswith(('.bz2', '.xz', '.zip')):
+        raise ValueError(f"{path}: cannot sniff the separator of a {ext} file; name it .csv/.tsv or pass sep=")
+    with _open_text(path) as fh:
+        line = next((l for l in fh if l.strip() and not l.startswith('#')), '')
+    for sep in ('\t', ',', ';'):
+        if sep in line: return sep
+    raise ValueError(f"{path}: cannot tell the separator from the first line {line[:80]!r}; pass sep=")
+
+def _read_indexed(path, sep: str | None, index_col=0, **kw) -> pd.DataFrame:
+    "Read a delimited file with `index_col` (position or name) as a text index."
+    sep = sep or guess_separator(path)
+    df = pd.read_csv(path, sep=sep, converters={index_col: str}, **kw)
+    return df.set_index(df.columns[index_col] if isinstance(index_col, int) else index_col)
+
+def _orient(expression: pd.DataFrame, clinical_ids: pd.Index, orientation: str, name: str) -> pd.DataFrame:
+    "Return `expression` as samples x genes, deciding the orientation by matching `clinical_ids`."
+    if orientation == 'samples_x_genes': return expression
+    if orientation == 'genes_x_samples': return expression.T
+    if orientation != 'auto':
+        raise ValueError(f"unknown orientation {orientation!r}; use 'auto', 'samples_x_genes' or 'genes_x_samples'")
+    ids = set(clinical_ids.astype(str))
+    in_rows = int(expression.index.astype(str).isin(ids).sum())
+    in_cols = int(expression.columns.astype(str).isin(ids).sum())
+    if in_rows > in_cols: return expression
+    if in_cols > in_rows: return expression.T
+    raise ValueError(f"{name}: cannot tell the orientation of the expression table: {in_rows} clinical ids among its "
+                     f"row labels ({_show(expression.index, 3)}) and {in_cols} in its header "
+                     f"({_show(expression.columns, 3)}); clinical ids look like {_show(clinical_ids, 3)}. "
+                     "Check the ids or pass orientation='samples_x_genes' or 'genes_x_samples'")
+
+def read_table_cohort(expression_path, clinical_path, time_unit: str, orientation: str = 'auto',
+                      time_col: str = 'os_time', event_col: str = 'os_event', sample_col: str | None = None,
+                      name: str = 'cohort', platform: str = 'unknown', nan_policy: str = 'error',
+                      sep: str | None = None) -> Cohort:
+    "Read an expression table (CSV/TSV, gzip ok) and a clinical table into a checked `Cohort`."
+    clinical = _read_indexed(clinical_path, sep, index_col=sample_col if sample_col is not None else 0)
+    expression = _read_indexed(expression_path, sep)
+    expression = _orient(expression, clinical.index, orientation, name)
+    return make_cohort(expression, clinical, time_unit, name, platform, nan_policy, time_col, event_col)
+
+# %% ../nbs/01_data.ipynb #973b0f85
+TCGA_BARCODE = re.compile(r'^(TCGA-[A-Z0-9]{2}-[A-Z0-9]{4})-(\d{2})')
+
+def tcga_patient_id(sample_id: str) -> str:
+    "The patient barcode (`TCGA-XX-XXXX`) of a TCGA sample barcode; other ids unchanged."
+    m = TCGA_BARCODE.match(str(sample_id))
+    return m.group(1) if m else str(sample_id)
+
+def tcga_sample_type(sample_id: str) -> int | None:
+    "The TCGA sample-type code (1 primary tumour, 2 recurrent, 6 metastatic, 11 solid normal...) or None."
+    m = TCGA_BARCODE.match(str(sample_id))
+    return int(m.group(2)) if m else None
+
+def _one_sample_per_patient(expression: pd.DataFrame, patients: pd.Series, name: str) -> pd.DataFrame:
+    "Keep, per patient, the sample with the smallest id (for TCGA: the primary tumour); warn about the rest."
+    order = sorted(expression.index)
+    keep = pd.Series(order, index=patients.loc[order].to_numpy()).groupby(level=0, sort=False).first()
+    dropped = [s for s in expression.index if s not in set(keep)]
+    if dropped:
+        _warn(f"{name}: {len(dropped)} extra sample(s) of patients with several samples were dropped, keeping the "
+              f"smallest sample id per patient (TCGA: primary tumour first): {_show(dropped)}")
+    return expression.loc[[s for s in expression.index if s in set(keep)]]
+
+_CBIO_NA = ['[Not Available]', '[Not Applicable]', '[Unknown]', '[Discrepancy]', '[Not Evaluated]', 'NA']
+
+def read_cbioportal_table(path) -> pd.DataFrame:
+    "Read a cBioPortal clinical file (leading `#` metadata lines skipped) with ids as text."
+    with open(path, encoding='utf-8') as fh:
+        n_meta = 0
+        for line in fh:
+            if not line.startswith('#'): break
+            n_meta += 1
+    return pd.read_csv(path, sep='\t', skiprows=n_meta, na_values=_CBIO_NA, keep_default_na=True,
+                       dtype={'PATIENT_ID': str, 'SAMPLE_ID': str})
+
+def read_cbioportal(study_dir=None, expression_file: str = 'data_mrna_seq_v2_rsem.txt', *,
+                    expression_path=None, patient_path=None, sample_path=None, time_col: str = 'OS_MONTHS',
+                    event_col: str = 'OS_STATUS', name: str | None = None, platform: str = 'cBioPortal mRNA',
+                    nan_policy: str = 'error') -> Cohort:
+    "Read a cBioPortal study (folder or explicit files): RSEM matrix + patient OS (months), one sample per patient."
+    d = Path(study_dir) if study_dir is not None else None
+    expression_path = Path(expression_path) if expression_path else (d/expression_file if d else None)
+    patient_path = Path(patient_path) if patient_path else (d/'data_clinical_patient.txt' if d else None)
+    if sample_path is None and d is not None and (d/'data_clinical_sample.txt').exists(): sample_path = d/'data_clinical_sample.txt'
+    if expression_path is None or patient_path is None:
+        raise ValueError("read_cbioportal needs study_dir, or expression_path and patient_path")
+    name = name or (d.name if d else expression_path.parent.name)
+
+    raw = pd.read_csv(expression_path, sep='\t', na_values=_CBIO_NA, dtype={'Hugo_Symbol': str, 'Entrez_Gene_Id': str})
+    if 'Hugo_Symbol' in raw.columns:
+        no_symbol = raw['Hugo_Symbol'].isna() | (raw['Hugo_Symbol'].str.strip() == '')
+        if no_symbol.any():
+            ids = raw.loc[no_symbol, 'Entrez_Gene_Id'] if 'Entrez_Gene_Id' in raw.columns else raw.index[no_symbol]
+            _warn(f"{name}: {no_symbol.sum()} row(s) without Hugo_Symbol were dropped (Entrez ids {_show(list(ids))})")
+        raw = raw[~no_symbol]
+        genes = raw['Hugo_Symbol'].str.strip()
+    elif 'Entrez_Gene_Id' in raw.columns:
+        _warn(f"{name}: no Hugo_Symbol column; genes are named by Entrez id")
+        genes = raw['Entrez_Gene_Id']
+    else:
+        raise ValueError(f"{expression_path}: expected a Hugo_Symbol and/or Entrez_Gene_Id column, found {list(raw.columns[:3])}")
+    expression = raw.drop(columns=[c for c in ('Hugo_Symbol', 'Entrez_Gene_Id') if c in raw.columns])
+    expression.index = genes.to_numpy()
+    expression = expression.T
+
+    if sample_path is not None:
+        mapping = read_cbioportal_table(sample_path).set_index('SAMPLE_ID')['PATIENT_ID']
+        unmapped = expression.index[~expression.index.isin(mapping.index)]
+        if len(unmapped):
+            _warn(f"{name}: {len(unmapped)} sample(s) are not in {Path(sample_path).name} and were dropped: {_show(unmapped)}")
+            expression = expression.drop(index=unmapped)
+        patients = mapping.loc[expression.index]
+    else:
+        patients = pd.Series([tcga_patient_id(s) for s in expression.index], index=expression.index)
+        n_tcga = sum(tcga_patient_id(s) != s for s in expression.index)
+        _warn(f"{name}: no data_clinical_sample.txt; {n_tcga} TCGA sample barcode(s) were cut to the patient barcode, "
+              f"{len(expression) - n_tcga} id(s) kept as patient ids")
+    expression = _one_sample_per_patient(expression, patients, name)
+    expression.index = patients.loc[expression.index].to_numpy()
+    clinical = read_cbioportal_table(patient_path).set_index('PATIENT_ID')
+    return make_cohort(expression, clinical, 'months', name, platform, nan_policy, time_col, event_col)
+
+# %% ../nbs/01_data.ipynb #4756ed44
+def read_xena(expression_path, survival_path, time_col: str = 'OS.time', event_col: str = 'OS',
+              time_unit: str = 'days', name: str = 'xena', platform: str = 'UCSC Xena (log2)',
+              nan_policy: str = 'error', drop_normals: bool = True, one_per_patient: bool = True) -> Cohort:
+    "Read a UCSC Xena TCGA gene x sample matrix and its `*.survival.tsv` into a `Cohort` (samples, days)."
+    expression = _read_indexed(expression_path, '\t').T
+    survival = _read_indexed(survival_path, '\t', index_col='sample' if 'sample' in _header(survival_path) else 0)
+    all_samples = expression.index
+    if drop_normals:
+        normal = [s for s in expression.index if (t := tcga_sample_type(s)) is not None and 10 <= t <= 19]
+        if normal:
+            _warn(f"{name}: {len(normal)} TCGA normal-tissue sample(s) (type 10-19) were dropped: {_show(normal)}")
+            expression = expression.drop(index=normal)
+    if one_per_patient:
+        patients = pd.Series([tcga_patient_id(s) for s in expression.index], index=expression.index)
+        if '_PATIENT' in survival.columns:
+            known = expression.index.isin(survival.index)
+            patients[known] = survival.loc[expression.index[known], '_PATIENT'].astype(str).to_numpy()
+        expression = _one_sample_per_patient(expression, patients, name)
+    survival = survival.drop(index=all_samples.difference(expression.index), errors='ignore')  # already reported
+    return make_cohort(expression, survival, time_unit, name, platform, nan_policy, time_col, event_col)
+
+def _header(path) -> list[str]:
+    "Column names of a tab-separated file."
+    with _open_text(path) as fh: return fh.readline().rstrip('\n').split('\t')
+
+# %% ../nbs/01_data.ipynb #1ffae344
+@dataclass
+class SeriesMatrix:
+    "The parts of a GEO series matrix: the probe x sample table, per-sample fields, and the series fields."
+    table: pd.DataFrame     # probes x GSM accessions
+    samples: pd.DataFrame   # GSM accessions x fields (`title`, ..., and one column per characteristics key)
+    series: dict            # `!Series_` fields (first value of each)
+
+def _split(line: str) -> list[str]:
+    return next(csv.reader([line.rstrip('\n')], delimiter='\t'))
+
+def parse_series_matrix(path) -> SeriesMatrix:
+    "Parse a GEO series-matrix file (plain or .gz) into its table, per-sample fields and characteristics."
+    series, fields, characteristics, table_lines, in_table = {}, {}, [], [], False
+    with _open_text(path) as fh:
+        for line in fh:
+            if line.startswith('!series_matrix_table_begin'): in_table = True; continue
+            if line.startswith('!series_matrix_table_end'): in_table = False; continue
+            if in_table: table_lines.append(line); continue
+            if line.startswith('!Series_'):
+                key, *vals = _split(line); series.setdefault(key[len('!Series_'):], vals[0] if vals else '')
+            elif line.startswith('!Sample_characteristics_ch1'): characteristics.append(_split(line)[1:])
+            elif line.startswith('!Sample_'):
+                key, *vals = _split(line); fields.setdefault(key[len('!Sample_'):], vals)
+    if not table_lines: raise ValueError(f"{path}: no !series_matrix_table_begin ... _end block; is it a series matrix?")
+    if 'geo_accession' not in fields: raise ValueError(f"{path}: no !Sample_geo_accession line")
+    gsm = fields['geo_accession']
+    samples = pd.DataFrame({k: v for k, v in fields.items() if len(v) == len(gsm)}, index=pd.Index(gsm, name='sample_id'))
+    chars = {g: {} for g in gsm}
+    for line in characteristics:
+        for g, cell in zip(gsm, line):
+            key, sep, value = cell.partition(':')
+            if sep and key.strip(): chars[g].setdefault(key.strip().lower(), value.strip())
+    samples = samples.join(pd.DataFrame.from_dict(chars, orient='index'), rsuffix='_ch1')
+    table = pd.read_csv(io.StringIO(''.join(table_lines)), sep='\t', converters={0: str})
+    table = table.set_index(table.columns[0])
+    return SeriesMatrix(table, samples, series)
+
+def _probe_series(probe_map) -> pd.Series:
+    "A probe -> symbol Series from a dict, a Series or a two-column DataFrame (probe, symbol)."
+    if isinstance(probe_map, pd.DataFrame):
+        if probe_map.shape[1] != 2:
+            raise ValueError(f"probe_map DataFrame needs exactly 2 columns (probe, symbol); it has {list(probe_map.columns)}")
+        probe_map = pd.Series(probe_map.iloc[:, 1].to_numpy(), index=probe_map.iloc[:, 0].to_numpy())
+    elif isinstance(probe_map, Mapping): probe_map = pd.Series(dict(probe_map), dtype=object)
+    elif not isinstance(probe_map, pd.Series):
+        raise TypeError(f"probe_map must be a dict, a Series or a DataFrame, not {type(probe_map).__name__}")
+    probe_map = probe_map.copy(); probe_map.index = probe_map.index.astype(str)
+    return probe_map.map(lambda v: v.strip() if isinstance(v, str) else v)
+
+def map_probes(expression: pd.DataFrame, probe_map, name: str = 'cohort') -> pd.DataFrame:
+    "Rename probe columns of `expression` (samples x probes) to gene symbols; unmapped/ambiguous probes dropped."
+    symbols = _probe_series(probe_map).reindex(expression.columns.astype(str))
+    no_symbol = symbols.isna() | symbols.isin(['', '---'])
+    ambiguous = ~no_symbol & symbols.astype(str).str.contains('///', regex=False)
+    if no_symbol.any():
+        _warn(f"{name}: {no_symbol.sum()} probe(s) have no gene symbol in probe_map and were dropped: {_show(symbols.index[no_symbol])}")
+    if ambiguous.any():
+        _warn(f"{name}: {ambiguous.sum()} probe(s) map to several genes ('///') and were dropped: "
+              f"{_show([f'{p} ({s})' for p, s in symbols[ambiguous].items()], quote=False)}")
+    keep = (~no_symbol & ~ambiguous).to_numpy()
+    if not keep.any(): raise ValueError(f"{name}: no probe maps to a gene symbol; probes look like {_show(expression.columns, 3)}")
+    out = expression.loc[:, keep]
+    out.columns = symbols[keep].to_numpy()
+    return out
+
+def read_geo_series_matrix(path, time_unit: str, time_key: str = 'os time', event_key: str = 'os status',
+                           clinical: pd.DataFrame | None = None, probe_map=None, name: str | None = None,
+                           platform: str | None = None, nan_policy: str = 'error') -> Cohort:
+    "Read a GEO series matrix into a `Cohort`; survival from characteristics keys (or `clinical`), probes mapped by `probe_map`."
+    sm = parse_series_matrix(path)
+    name = name or sm.series.get('geo_accession', Path(path).name)
+    platform = platform or f"GEO {sm.series.get('platform_id', 'unknown platform')}"
+    if clinical is None:
+        time_key, event_key = time_key.strip().lower(), event_key.strip().lower()
+        absent = [k for k in (time_key, event_key) if k not in sm.samples.columns]
+        if absent:
+            raise ValueError(f"{name}: characteristics key(s) {absent} not found; the samples have "
+                             f"{[c for c in sm.samples.columns if c != 'characteristics_ch1']}")
+        clinical = sm.samples
+    expression = sm.table.T
+    if probe_map is None:
+        _warn(f"{name}: no probe_map; {expression.shape[1]} probe ids are kept as gene names and will not match gene symbols")
+    else:
+        expression = map_probes(expression, probe_map, name)
+    return make_cohort(expression, clinical, time_unit, name, platform, nan_policy, time_key, event_key)
+
+# %% ../nbs/01_data.ipynb #87244875
+def from_anndata(adata, time_col: str, event_col: str, time_unit: str, layer: str | None = None,
+                 gene_col: str | None = None, name: str = 'anndata', platform: str = 'unknown',
+                 nan_policy: str = 'error') -> Cohort:
+    "Build a `Cohort` from an `AnnData` (obs: samples with survival columns; var: genes), needs `anndata`."
+    try: import anndata
+    except ImportError as e:
+        raise ImportError("from_anndata needs the optional package 'anndata': pip install 'survconvmixer[anndata]'") from e
+    if not isinstance(adata, anndata.AnnData): raise TypeError(f"expected an AnnData, got {type(adata).__name__}")
+    if layer is not None and layer not in adata.layers:
+        raise KeyError(f"{name}: no layer {layer!r}; the AnnData has layers {list(adata.layers.keys())}")
+    X = adata.X if layer is None else adata.layers[layer]
+    X = X.toarray() if hasattr(X, 'toarray') else np.asarray(X)
+    if gene_col is not None and gene_col not in adata.var.columns:
+        raise KeyError(f"{name}: no var column {gene_col!r}; var has {list(adata.var.columns)}")
+    genes = adata.var_names if gene_col is None else adata.var[gene_col].astype(str)
+    expression = pd.DataFrame(X, index=adata.obs_names, columns=list(genes))
+    return make_cohort(expression, adata.obs, time_unit, name, platform, nan_policy, time_col, event_col)
+
+# %% ../nbs/01_data.ipynb #dfde67a0
+def harmonise_genes(expression: pd.DataFrame, genes, fill_value: float = 0.0,
+                    cohort_name: str = 'cohort', warn: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    "Reindex `expression` to `genes` (order kept, duplicates dropped); missing genes -> `fill_value`, reported."
+    wanted = list(dict.fromkeys(genes))
+    missing = [g for g in wanted if g not in expression.columns]
+    if missing and warn:
+        shown = ', '.join(missing[:10]) + (', ...' if len(missing) > 10 else '')
+        warnings.warn(f"{cohort_name}: {len(missing)} of {len(wanted)} pathway genes are missing and set to "
+                      f"{fill_value}: {shown}", stacklevel=2)
+    return expression.reindex(columns=wanted, fill_value=fill_value), missing
 
 # %% ../nbs/01_data.ipynb #24af06fc
 def minmax_scale_genes(expression: pd.DataFrame) -> pd.DataFrame:
@@ -97,15 +566,3 @@ class GeneMinMaxScaler(TransformerMixin, BaseEstimator):
         span = self.max_ - self.min_
         scaled = np.divide(values - self.min_, span, out=np.zeros_like(values), where=span > 0)
         return pd.DataFrame(scaled, index=X.index, columns=X.columns) if isinstance(X, pd.DataFrame) else scaled
-
-# %% ../nbs/01_data.ipynb #dfde67a0
-def harmonise_genes(expression: pd.DataFrame, genes, fill_value: float = 0.0,
-                    cohort_name: str = 'cohort', warn: bool = True) -> tuple[pd.DataFrame, list[str]]:
-    "Reindex `expression` to `genes` (order kept, duplicates dropped); missing genes -> `fill_value`, reported."
-    wanted = list(dict.fromkeys(genes))
-    missing = [g for g in wanted if g not in expression.columns]
-    if missing and warn:
-        shown = ', '.join(missing[:10]) + (', ...' if len(missing) > 10 else '')
-        warnings.warn(f"{cohort_name}: {len(missing)} of {len(wanted)} pathway genes are missing and set to "
-                      f"{fill_value}: {shown}", stacklevel=2)
-    return expression.reindex(columns=wanted, fill_value=fill_value), missing
