@@ -8,10 +8,6 @@ from dataclasses import dataclass, field
 import math
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
-from matplotlib import patheffects
-from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
 from .pathways import PathwayCollection
 
 # %% auto #0
@@ -166,6 +162,8 @@ def _label_mode(label_pathways: bool | str, layout: PathwayImageLayout) -> str:
 
 def _draw_layout(ax, layout: PathwayImageLayout, mode: str = '', fontsize: float | None = None):
     "Patch grid lines, hatched blank slots and pathway labels on an image axis."
+    from matplotlib import patheffects
+    from matplotlib.patches import Rectangle
     p, g = layout.patch_side, layout.grid_side
     for k in range(1, g):
         ax.axhline(k * p - .5, color='white', lw=0.8); ax.axvline(k * p - .5, color='white', lw=0.8)
@@ -184,6 +182,7 @@ def _draw_layout(ax, layout: PathwayImageLayout, mode: str = '', fontsize: float
 
 def _pathway_legend(ax, layout: PathwayImageLayout):
     "A numbered legend of the pathways, right of `ax`."
+    from matplotlib.lines import Line2D
     handles = [Line2D([], [], ls='none', label=f'{i + 1:>2}  {short_pathway_name(n, 34)}')
                for i, n in enumerate(layout.pathway_names)]
     return ax.legend(handles=handles, loc='center left', bbox_to_anchor=(1.03, 0.5), handlelength=0, handletextpad=0,
@@ -196,6 +195,7 @@ def plot_sample_image(layout: PathwayImageLayout, image, ax=None, title: str | N
     """One sample's pathway image with the patch grid, hatched blank slots and pathway labels.
     `image`: `(side, side)`, `(side, side, 1)` or one row of an expression DataFrame (transformed here).
     `label_pathways`: True (names on small grids, numbers and a legend on large ones), 'names', 'numbers' or False."""
+    import matplotlib.pyplot as plt  # imported here: the package imports without a plotting backend
     if isinstance(image, pd.Series): image = image.to_frame().T
     if not isinstance(image, pd.DataFrame):
         image = np.asarray(image)
@@ -219,6 +219,7 @@ def plot_class_mean_images(layout: PathwayImageLayout, images, labels, class_nam
     """Mean image of each of the two classes side by side, and their difference (second class minus first).
     `images`: `(n, side, side[, 1])` in the order of `labels`, or an expression DataFrame aligned to the
     labels' index (samples without a label, e.g. censored ones, are left out)."""
+    import matplotlib.pyplot as plt
     if isinstance(images, pd.DataFrame):
         if not isinstance(labels, pd.Series):
             raise ValueError("with an expression DataFrame, give the labels as a Series indexed by sample id")

@@ -324,7 +324,13 @@ class KeggClient:
             missing = [e for e in batch if e not in got]
             if missing: raise KeggError(f"KEGG returned no entry for {missing} (asked for {batch})")
             for e in batch: self._store(self.cache_path(f'get/{e}'), got[e])
-        return [parse_kegg_network(self.cache_path(f'get/{e}').read_text(encoding='utf-8')) for e in ids]
+        return [self._cached_network(e) for e in ids]
+
+    def _cached_network(self, entry: str) -> KeggNetwork:
+        path = self.cache_path(f'get/{entry}')
+        try: return parse_kegg_network(path.read_text(encoding='utf-8'))
+        except ValueError as e:
+            raise KeggError(f"the cached file {path} is not a valid NETWORK entry ({e}); delete it or pass refresh=True") from None
 
     def network(self, entry: str, refresh: bool = False) -> KeggNetwork:
         "One parsed NETWORK entry."

@@ -140,9 +140,11 @@ def kegg_server(fail_first: int = 0, delay: float = 0.0, answers: dict | None = 
             else: files = []
             files = [f for f in files if f.exists()]
             body = ''.join(f.read_text(encoding='utf-8') for f in files).encode()
-            self.send_response(200 if files else 404)
-            self.send_header('Content-Length', str(len(body))); self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(200 if files else 404)
+                self.send_header('Content-Length', str(len(body))); self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError): pass  # the client gave up (timeout test)
 
         def log_message(self, *args): pass
 
@@ -272,3 +274,13 @@ def test_client_rejects_unexpected_link_answers(tmp_path):
         with pytest.raises(KeggError, match="no network elements to 'hsa00010'"):
             client.pathway_collection('hsa00010')
         assert not client.cache_path('link/network/hsa00010').exists()
+
+
+def test_corrupt_cache_file_is_named(tmp_path):
+    with kegg_server() as (url, requests):
+        client = KeggClient(url, cache_dir=tmp_path)
+        client.network('N00001')
+        client.cache_path('get/N00001').write_text('<html>half a download')
+        with pytest.raises(KeggError, match=r'N00001.txt is not a valid NETWORK entry.*refresh=True'):
+            client.network('N00001')
+        assert client.network('N00001', refresh=True).entry == 'N00001' and len(requests) == 2
