@@ -60,6 +60,7 @@ HTML_IMG_SRC_RE = re.compile(r'<img\b[^>]*?\bsrc\s*=\s*(["\'])(.*?)\1', re.I | r
 QUARTO_OPT_RE = re.compile(r'^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
 DIRECTIVE_LINE_RE = re.compile(r'^\s*#\s*\|')
 QUARTO_ATTR_RE = re.compile(r'(?<=\))\{(?:target|style|\.)[^}\n]*\}')
+ANSI_RE = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 CHECK_RESULT_ID = 'docs-check-result'
 MAX_FULL_HEIGHT = 16000  # pixels of the whole-page screenshot
 MIN_BODY_CHARS = 20  # visible characters beyond the title for a page not to count as empty
@@ -84,7 +85,7 @@ def output_problems(nb: dict) -> list[str]:
         for out in cell.get('outputs', []):
             kind = out.get('output_type')
             if kind == 'error':
-                evalue = _text(out.get('evalue', '')).strip().splitlines()
+                evalue = ANSI_RE.sub('', _text(out.get('evalue', ''))).strip().splitlines()
                 probs.append(f"cell {i}: error output {out.get('ename', '?')}: {evalue[0] if evalue else ''}"[:300])
                 continue
             if kind == 'stream': texts, data = [_text(out.get('text'))], {}
@@ -403,8 +404,10 @@ def execute_notebook(src: Path, dst: Path, timeout: int, flags: set[str],
     except CellTimeoutError as e: probs.append(f"execution: a cell ran past {timeout}s: {str(e).splitlines()[0]}")
     except DeadKernelError as e: probs.append(f"execution: the kernel died: {e}")
     except CellExecutionError as e:
-        lines = [l for l in str(e).splitlines() if l.strip()]
-        probs.append(f"execution stopped at an error: {lines[-1][:300] if lines else e}")
+        errs = [i for i, c in enumerate(nb.cells) if any(o.get('output_type') == 'error' for o in c.get('outputs', []))]
+        lines = [l for l in ANSI_RE.sub('', str(e)).splitlines() if l.strip()]
+        probs.append(f"execution stopped at cell {errs[0]}" if errs else
+                     f"execution stopped at an error: {lines[-1][:300] if lines else e}")
     except Exception as e: probs.append(f"execution failed: {type(e).__name__}: {e}")
     finally:
         if fh: fh.close()
@@ -712,8 +715,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         ts = time.time()
         proc = repo / '_proc' / f'{p.stem}.ipynb'
-        nb = _read_nb(proc)
-        for x in output_problems(nb) + missing_markdown_images(nb, proc.parent): p.fail(x)
+        # outputs and image references are checked in the notebook as executed, so cell numbers are those of
+        # nbs/NAME.ipynb (0-based); the processed notebook's show_doc outputs are checked too
+        ran = _read_nb(srcs[p.stem])
+        for x in output_problems(ran) + missing_markdown_images(ran, p.src.parent): p.fail(x)
+        for x in output_problems(_read_nb(proc)):
+            if x.split(':', 1)[1] not in ''.join(p.problems): p.fail('processed ' + x)
         p.html = out / 'pages' / f'{p.stem}.html'
         try: body = render_html(proc, p.html, p)
         except Exception as e:
