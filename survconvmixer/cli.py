@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['ALL_METHODS', 'PRESETS', 'HORIZON_NAMES', 'PACKAGES', 'RunConfig', 'parse_horizons', 'parse_models', 'sha256',
-           'load_pathways', 'load_cohort', 'load_inputs', 'package_versions', 'reproduce', 'write_report',
-           'build_parser', 'config_from_args', 'main']
+__all__ = ['ALL_METHODS', 'PRESETS', 'HORIZON_NAMES', 'PACKAGES', 'INTERPRETATIONS', 'RunConfig', 'parse_horizons',
+           'parse_models', 'sha256', 'load_pathways', 'load_cohort', 'load_inputs', 'package_versions',
+           'recovery_table', 'reproduce', 'write_report', 'build_parser', 'config_from_args', 'main']
 
 # %% ../nbs/08_reproduce.ipynb #54e9246f
 ALL_METHODS = ['SurvConvMixer', 'SurvConvMixerConv1D', 'KNN', 'SVM', 'RandomForest', 'LogisticRegression',
@@ -162,25 +162,58 @@ def _savefig(fig, path: Path) -> str:
     return str(path.relative_to(path.parent.parent))
 
 # %% ../nbs/08_reproduce.ipynb #f56fb7d4
-def _fold_models(out: Path, problem: str):
-    from survconvmixer.model import SurvConvMixerClassifier
-    paths = sorted((out / 'models').glob(f'{problem}__SurvConvMixer__*.keras'))
-    return [SurvConvMixerClassifier.load(p) for p in paths]
+INTERPRETATIONS: dict[str, dict] = {
+    # the paper's Grad-CAM on the last ConvMixer block, maps of all training samples (SPEC §8)
+    'paper': dict(preset='paper', held_out=False),
+    # pathway-specific maps (patch embedding, HiResCAM, mean baseline) of each sample from the models that held
+    # it out: the design that recovers the demo's planted pathways (interpretation notebook)
+    'embedding-heldout': dict(preset='embedding', held_out=True),
+}
 
-def _interpret(out: Path, problems, pathways, figures: dict) -> pd.DataFrame:
+def _fold_models(out: Path, problem, cfg: RunConfig) -> tuple[list, list]:
+    "The saved SurvConvMixer of each fold of `problem`, and the sample ids each one held out."
+    from survconvmixer.model import SurvConvMixerClassifier
+    from survconvmixer.validation import fold_tasks
+    models, held_out = [], []
+    for task in fold_tasks([problem], ['SurvConvMixer'], cfg.n_repeats, cfg.n_splits, cfg.seed):
+        path = out / 'models' / f'{problem.name}__SurvConvMixer__r{task.repeat}_f{task.fold}.keras'
+        if not path.exists(): raise FileNotFoundError(f"{path} is missing: rerun the command to refit its fold")
+        models.append(SurvConvMixerClassifier.load(path))
+        held_out.append(problem.X_train.index[list(task.test_index)])
+    return models, held_out
+
+def _interpret(out: Path, cfg: RunConfig, problems, pathways, figures: dict) -> pd.DataFrame:
+    "Key pathways of every problem with each of `INTERPRETATIONS`; figures saved and listed in `figures`."
     from survconvmixer.interpretation import interpret_problem
+    import matplotlib.pyplot as plt
     tables = []
+    if cfg.scaling != 'cohort':
+        warnings.warn("interpretation needs the fitted SurvConvMixer models, which are saved only with "
+                      "--scaling cohort: no key pathways for this run", stacklevel=2)
+        return pd.DataFrame()
     for problem in problems:
         if problem.skipped: continue
-        models = _fold_models(out, problem.name)
-        if not models: continue
-        result = interpret_problem(problem.name, models, problem.X_train, problem.y_train,
-                                   problem.survival_train['time'], problem.survival_train['event'], pathways,
-                                   out_dir=out)
-        tables.append(result['key_pathways'])
-        for name, fig in result['figures'].items():
-            figures[f'{problem.name}: {name}'] = _savefig(fig, out / 'figures' / f'{problem.name}_{name}.png')
+        models, held_out = _fold_models(out, problem, cfg)
+        for maps, how in INTERPRETATIONS.items():
+            result = interpret_problem(problem.name, models, problem.X_train, problem.y_train,
+                                       problem.survival_train['time'], problem.survival_train['event'], pathways,
+                                       held_out=held_out if how['held_out'] else None, preset=how['preset'])
+            tables.append(result['key_pathways'].assign(maps=maps))
+            for name, fig in result['figures'].items():
+                if name == 'class_cam' and maps != 'paper': plt.close(fig); continue
+                figures[f'{problem.name}: {name} ({maps} maps)'] = _savefig(
+                    fig, out / 'figures' / f'{problem.name}_{maps}_{name}.png')
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+def recovery_table(key: pd.DataFrame, planted: list[str]) -> pd.DataFrame:
+    "Per problem and maps: planted pathways found among the key pathways, and unplanted ones called key."
+    rows = []
+    for (problem, maps), part in key.groupby(['problem', 'maps'], sort=False):
+        hits = set(part.pathway[part.significant.astype(bool)])
+        rows.append({'problem': problem, 'maps': maps, 'planted_recovered': len(hits & set(planted)),
+                     'n_planted': len(planted), 'false_positives': len(hits - set(planted)),
+                     'n_unplanted': part.pathway.nunique() - len(planted)})
+    return pd.DataFrame(rows)
 
 def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str | None = None,
               progress: bool = True) -> dict:
@@ -220,8 +253,10 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
                                                      out / 'figures' / 'radar_ev.png')
     key = pd.DataFrame()
     if cfg.interpret and 'SurvConvMixer' in cfg.models:
-        key = _interpret(out, problems, pathways, figures)
+        key = _interpret(out, cfg, problems, pathways, figures)
         key.to_csv(out / 'key_pathways.csv', index=False)
+        if truth is not None and len(key):
+            recovery_table(key, truth.planted_pathways).to_csv(out / 'key_pathway_recovery.csv', index=False)
     manifest = {'survconvmixer_command': ' '.join(sys.argv), 'started': started,
                 'finished': time.strftime('%Y-%m-%dT%H:%M:%S'), 'seed': cfg.seed, 'config': asdict(cfg),
                 'versions': package_versions(), 'input_checksums': checksums,
@@ -250,11 +285,18 @@ def write_report(out: Path, cfg: RunConfig, problems, folds, table1, key, figure
         parts.append(f"<figure><img src='{html.escape(rel)}' style='max-width:100%'><figcaption>{html.escape(title)}"
                      "</figcaption></figure>")
     if cfg.interpret:
+        shown = key[key.significant.astype(bool)] if len(key) else key
         parts += ["<h2>Key pathways (Grad-CAM, Wilcoxon + Bonferroni, GSVA median split, log-rank)</h2>",
-                  _table_html(key, index=False)]
+                  f"<p>{len(shown)} key pathway rows (Bonferroni-corrected p &lt; 0.05) of {len(key)} tested; every "
+                  "pathway's test is in <code>key_pathways.csv</code>.</p>", _table_html(shown, index=False)]
     if truth is not None:
         parts += ["<h2>Demo ground truth</h2>", f"<p>Planted pathways: {', '.join(truth.planted_pathways)}</p>",
                   _table_html(pd.DataFrame(truth.effects).T)]
+        if cfg.interpret and len(key):
+            parts += ["<h3>Key pathways against the planted truth</h3>",
+                      "<p><b>paper</b>: the paper's Grad-CAM on all training samples; <b>embedding-heldout</b>: "
+                      "pathway-specific maps of held-out samples (see the interpretation notebook for why they "
+                      "differ).</p>", _table_html(recovery_table(key, truth.planted_pathways), index=False)]
     style = ("<style>body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"
              ".table{border-collapse:collapse;font-size:0.85em}.table td,.table th{padding:2px 8px;"
              "border-bottom:1px solid #ddd}figure{margin:1em 0}</style>")

@@ -208,8 +208,9 @@ def run_validation(problems: list[Problem], methods: dict[str, Callable], n_repe
     finally:
         bar.close()
         if client is not None and not hasattr(scheduler, 'submit'): client.close()
-    result = pd.concat([done[done.problem.isin(by_name) & done.method.isin(methods)], pd.DataFrame(rows, columns=FOLD_COLUMNS)],
-                       ignore_index=True) if len(done) else pd.DataFrame(rows, columns=FOLD_COLUMNS)
+    parts = [done[done.problem.isin(by_name) & done.method.isin(methods)], pd.DataFrame(rows, columns=FOLD_COLUMNS)]
+    parts = [p.astype({c: float for c in FOLD_COLUMNS[4:]}) for p in parts if len(p)]  # metrics: NaN-able floats
+    result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FOLD_COLUMNS)
     return result.sort_values(['problem', 'method', 'repeat', 'fold']).reset_index(drop=True)
 
 # %% ../nbs/05_validation.ipynb #e3acbebd
@@ -236,7 +237,7 @@ def plot_auc_distributions(folds: pd.DataFrame, method: str | None = None):
                     va='center', transform=ax.transAxes, color='grey')
             continue
         sns.boxplot(data=part, x='problem', y='AUC', hue='method', ax=ax, fliersize=0, linewidth=0.8)
-        sns.stripplot(data=part, x='problem', y='AUC', hue='method', dodge=True, ax=ax, size=3, color='k',
+        sns.stripplot(data=part, x='problem', y='AUC', hue='method', dodge=True, ax=ax, size=3, palette='dark:k',
                       alpha=0.5, legend=False)
         ax.axhline(0.5, ls='--', c='grey', lw=0.8)
         ax.tick_params(axis='x', rotation=20)

@@ -1,0 +1,475 @@
+#!/usr/bin/env python
+"""Training throughput of SurvConvMixer on this machine's CPU, against the machine's own dense-GEMM peak.
+
+One run prints
+  1. the model's training FLOPs per sample (analytic count, cross-checked with TensorFlow's graph profiler);
+  2. the machine's measured dense-GEMM FLOP/s (float32 and bfloat16 `tf.matmul`, best of several);
+  3. a table of training configurations (each in a fresh subprocess, so environment variables and TensorFlow's
+     global settings cannot leak between them): samples/s, speed-up over the plain-Keras baseline and
+     training efficiency = achieved model FLOP/s / GEMM peak;
+  4. held-out AUC of the scikit-learn estimator `SurvConvMixerClassifier` trained with the baseline and with the
+     recommended configuration on the same demo split and seeds (early stopping as the estimator does it).
+
+It is a benchmark, not a test: it asserts nothing about this machine's numbers, it only reports them.
+
+    python benchmarks/bench_training.py --quick      # < 3 minutes on 2 cores: baseline vs recommended, 1 seed
+    python benchmarks/bench_training.py              # everything (~20 minutes on 2 shared cores)
+    python benchmarks/bench_training.py --only baseline,fused+tfdata --no-auc
+
+FLOP convention: a multiply-accumulate is 2 FLOPs; only convolutions and the dense layer are counted (the
+elementwise GELU / batch-norm / residual work is not "model FLOPs"); training = 3 x forward (forward pass,
+gradient w.r.t. activations, gradient w.r.t. weights), the usual convention. The exact count (no input gradient
+for the first layer) is printed beside it.
+"""
+from __future__ import annotations
+import argparse, json, math, os, subprocess, sys, time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parents[1]))  # run from a checkout without installing
+
+# ----------------------------------------------------------------------------------------------------------------
+# Configurations. Every field is a knob that leaves the model's mathematics unchanged (precision aside: its AUC
+# effect is measured). `layers='fused'` swaps in numerically equivalent implementations of GELU + batch norm.
+BASE = dict(batch_size=64, steps_per_execution=1, pipeline='numpy', intra=None, inter=None, env={},
+            precision='float32', layers='keras', auc_metric=True, jit=False)
+
+def config(what: str, **changes) -> dict:
+    unknown = set(changes) - set(BASE)
+    if unknown: raise ValueError(f"unknown configuration fields {sorted(unknown)}")
+    return {**BASE, **changes, 'what': what}
+
+CONFIGS = {
+    'baseline': config('plain model.fit(x, y, batch_size=64), float32, default threading'),
+    'bs32': config('batch size 32', batch_size=32),
+    'bs128': config('batch size 128', batch_size=128),
+    'bs256': config('batch size 256', batch_size=256),
+    'bs1024': config('batch size 1024', batch_size=1024),
+    'spe16': config('compile(steps_per_execution=16)', steps_per_execution=16),
+    'tfdata': config('tf.data: cache, shuffle, batch, prefetch', pipeline='tfdata'),
+    'no-auc-metric': config('no AUC metric in compile', auc_metric=False),
+    'intra1-inter1': config('1 intra-op, 1 inter-op thread', intra=1, inter=1),
+    'intra2-inter1': config('2 intra-op, 1 inter-op thread', intra=2, inter=1),
+    'intra1-inter2': config('1 intra-op, 2 inter-op threads', intra=1, inter=2),
+    'omp-kmp': config('OMP_NUM_THREADS=2 KMP_BLOCKTIME=0 KMP_AFFINITY=granularity=fine,compact',
+                      env={'OMP_NUM_THREADS': '2', 'KMP_BLOCKTIME': '0', 'KMP_AFFINITY': 'granularity=fine,compact'}),
+    'onednn-off': config('TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels)', env={'TF_ENABLE_ONEDNN_OPTS': '0'}),
+    'fpmath-bf16': config('ONEDNN_DEFAULT_FPMATH_MODE=BF16: float32 convs on AMX-bf16',
+                          env={'ONEDNN_DEFAULT_FPMATH_MODE': 'BF16'}),
+    'mixed-bf16': config("precision='mixed_bfloat16' (Keras policy)", precision='mixed_bfloat16'),
+    'xla': config('compile(jit_compile=True)', jit=True),
+    'fused': config('GELU + batch norm fused: one XLA kernel forward, one backward (same math)', layers='fused'),
+    'fused+matmul': config('fused, and patch-embedding + 1x1 convs as one matmul each (same weights)',
+                           layers='fused+matmul'),
+    'fused+matmul+tfdata': config('fused+matmul, tf.data cache/shuffle/batch/prefetch', layers='fused+matmul',
+                                  pipeline='tfdata'),
+    'fused+matmul+spe16': config('fused+matmul, steps_per_execution=16', layers='fused+matmul',
+                                 steps_per_execution=16),
+    'fused+matmul+i1e2': config('fused+matmul, 1 intra-op, 2 inter-op threads', layers='fused+matmul',
+                                intra=1, inter=2),
+    'fused+matmul+bs128': config('fused+matmul, batch size 128', layers='fused+matmul', batch_size=128),
+    'fused+matmul+bs256': config('fused+matmul, batch size 256', layers='fused+matmul', batch_size=256),
+    'fused+matmul+tfdata+bs128': config('fused+matmul, tf.data, batch size 128', layers='fused+matmul',
+                                        pipeline='tfdata', batch_size=128),
+    'fused+matmul+mixed-bf16': config("fused+matmul, precision='mixed_bfloat16'", layers='fused+matmul',
+                                      precision='mixed_bfloat16'),
+    'fused+matmul+bf16math': config('fused+matmul, ONEDNN_DEFAULT_FPMATH_MODE=BF16', layers='fused+matmul',
+                                    env={'ONEDNN_DEFAULT_FPMATH_MODE': 'BF16'}),
+}
+RECOMMENDED = 'fused+matmul'
+HEADLINE = ['baseline', RECOMMENDED]
+
+# ----------------------------------------------------------------------------------------------------------------
+# FLOPs
+def model_flops(image_side: int, patch_side: int, width: int = 256, depth: int = 2, kernel_size: int = 3) -> dict:
+    "Multiply-accumulates per sample of the 2-D SurvConvMixer's convolutions and dense layer, and FLOPs from them."
+    slots = (image_side // patch_side) ** 2
+    macs = {'embedding': slots * patch_side ** 2 * width,          # p x p conv, stride p, 1 -> width channels
+            'depthwise': depth * slots * kernel_size ** 2 * width,  # k x k depthwise, 'same' padding
+            'pointwise': depth * slots * width * width,             # 1 x 1 conv width -> width
+            'dense': width}
+    forward = 2 * sum(macs.values())
+    return {'macs': macs, 'forward': forward, 'training': 3 * forward,
+            'training_exact': 3 * forward - 2 * macs['embedding']}  # no gradient w.r.t. the input image
+
+def profiler_flops(layout, batch: int = 64) -> dict:
+    "TensorFlow's graph profiler: FLOPs per sample of the forward graph and of the gradient graph, by op type."
+    import tensorflow as tf
+    from tensorflow.python.framework import ops as tf_ops
+    from survconvmixer.model import build_survconvmixer
+    model = build_survconvmixer(layout)
+    spec = tf.TensorSpec([batch, *layout.image_shape], tf.float32)
+    def counted(graph):
+        by_type = {}
+        for op in graph.get_operations():
+            try: value = tf_ops.get_stats_for_node_def(graph, op.node_def, 'flops').value
+            except Exception: value = None  # op type without registered FLOP statistics
+            if value: by_type[op.type] = by_type.get(op.type, 0) + value / batch
+        return by_type
+    forward = counted(tf.function(lambda x: model(x, training=True)).get_concrete_function(spec).graph)
+    def step(x):
+        with tf.GradientTape() as tape: loss = tf.reduce_mean(model(x, training=True))
+        return tape.gradient(loss, model.trainable_variables)
+    training = counted(tf.function(step).get_concrete_function(spec).graph)
+    heavy = lambda d: sum(v for k, v in d.items() if 'Conv' in k or 'MatMul' in k)
+    return {'forward_all': sum(forward.values()), 'forward_conv_matmul': heavy(forward),
+            'training_all': sum(training.values()), 'training_conv_matmul': heavy(training), 'by_type': training}
+
+# ----------------------------------------------------------------------------------------------------------------
+# GEMM peak
+def gemm_peak(sizes=(2048, 4096), repeats: int = 5) -> dict:
+    "Best FLOP/s of square tf.matmul (float32 and bfloat16, oneDNN like training) and numpy float32 matmul."
+    import numpy as np
+    import tensorflow as tf
+    out = {}
+    for dtype in ('float32', 'bfloat16'):
+        best = 0.0
+        for n in sizes:
+            a = tf.cast(tf.random.uniform([n, n]), dtype); b = tf.cast(tf.random.uniform([n, n]), dtype)
+            mm = tf.function(tf.linalg.matmul)
+            mm(a, b).numpy()  # build, warm up
+            for _ in range(repeats):
+                t = time.perf_counter(); mm(a, b).numpy(); dt = time.perf_counter() - t
+                best = max(best, 2 * n ** 3 / dt)
+        out[dtype] = best
+    a = np.random.default_rng(0).random((sizes[0], sizes[0]), dtype=np.float32)
+    best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter(); a @ a; best = max(best, 2 * sizes[0] ** 3 / (time.perf_counter() - t))
+    out['numpy_float32'] = best
+    return out
+
+# ----------------------------------------------------------------------------------------------------------------
+# Numerically equivalent fused layers (only imported inside worker processes, after their environment is set).
+def install_fused_layers(matmul: bool = False):
+    """Make `build_survconvmixer` build `GeluBatchNorm` (exact GELU then batch norm, same weights and moving
+    statistics as `BatchNormalization`, one XLA-fused kernel forward and one backward) instead of the
+    `Activation('gelu')` + `BatchNormalization` pair, by replacing `survconvmixer.model._conv_act_bn`. With
+    `matmul`, convolutions whose kernel tiles the input (the patch embedding, the 1x1 pointwise mixers) are
+    computed as a single matrix product of the same kernel (`MatmulConv2D`, same weights)."""
+    import tensorflow as tf
+    import keras
+    from keras import layers
+    import survconvmixer.model as sm
+    if not hasattr(sm, '_conv_act_bn'):
+        raise RuntimeError("survconvmixer.model no longer has `_conv_act_bn`: update install_fused_layers()")
+    inv_sqrt2, inv_sqrt2pi = 1 / math.sqrt(2), 1 / math.sqrt(2 * math.pi)
+
+    # XLA:CPU reduces a (rows, channels) matrix over rows much faster than a 4-D tensor over 3 axes: the kernels
+    # see every activation map flattened to (batch x positions, channels).
+    @tf.function(jit_compile=True)
+    def forward(x, gamma, beta, eps):
+        g = x * (0.5 * (1.0 + tf.math.erf(x * inv_sqrt2)))        # exact GELU, as keras.activations.gelu
+        mean, var = tf.nn.moments(g, [0])                           # biased batch variance, as Keras
+        return (g - mean) * (tf.math.rsqrt(var + eps) * gamma) + beta, mean, var
+
+    @tf.function(jit_compile=True)
+    def backward(x, gamma, mean, var, eps, dy):
+        cdf = 0.5 * (1.0 + tf.math.erf(x * inv_sqrt2))
+        g, slope = x * cdf, cdf + x * tf.exp(-0.5 * tf.square(x)) * inv_sqrt2pi  # GELU and its derivative
+        inv = tf.math.rsqrt(var + eps)
+        xhat = (g - mean) * inv
+        n = tf.cast(tf.shape(x)[0], x.dtype)
+        dbeta, dgamma = tf.reduce_sum(dy, 0), tf.reduce_sum(dy * xhat, 0)
+        return (gamma * inv) * (dy - (dbeta + xhat * dgamma) / n) * slope, dgamma, dbeta
+
+    def gelu_batchnorm(x, gamma, beta, eps):
+        "(y, batch mean, batch variance) of batch_norm(gelu(x)) for x of shape (rows, channels)."
+        @tf.custom_gradient
+        def f(x, gamma, beta):
+            y, mean, var = forward(x, gamma, beta, eps)
+            return (y, mean, var), lambda dy, dmean, dvar: backward(x, gamma, mean, var, eps, dy)
+        return f(x, gamma, beta)
+
+    class GeluBatchNorm(layers.BatchNormalization):
+        "Exact GELU, then batch normalisation; fused (XLA) in training, Keras ops at inference."
+        def call(self, inputs, training=None, mask=None):
+            if not (training and self.trainable):
+                return super().call(keras.activations.gelu(inputs), training=training)
+            x = tf.reshape(tf.cast(inputs, tf.float32), [-1, inputs.shape[-1]])
+            y, mean, var = gelu_batchnorm(x, tf.convert_to_tensor(self.gamma), tf.convert_to_tensor(self.beta),
+                                          tf.constant(self.epsilon, tf.float32))
+            y = tf.reshape(y, tf.shape(inputs))
+            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
+            self.moving_variance.assign(self.moving_variance * self.momentum + var * (1 - self.momentum))
+            return tf.cast(y, self.compute_dtype)
+
+    class MatmulConv2D(layers.Conv2D):
+        "A Conv2D whose kernel tiles its input (stride = kernel size, no padding), computed as one matrix product."
+        def call(self, inputs):
+            kh, kw = self.kernel_size
+            _, h, w, c = inputs.shape
+            x = tf.reshape(inputs, [-1, h // kh, kh, w // kw, kw, c])
+            x = tf.reshape(tf.transpose(x, [0, 1, 3, 2, 4, 5]), [-1, kh * kw * c])  # one row per output pixel
+            k = tf.cast(tf.reshape(self.kernel, [kh * kw * c, self.filters]), x.dtype)
+            y = tf.nn.bias_add(tf.matmul(x, k), tf.cast(self.bias, x.dtype))
+            return tf.reshape(y, [-1, h // kh, w // kw, self.filters])
+
+    def tiles(conv) -> bool:
+        return (type(conv) is layers.Conv2D and tuple(conv.strides) == tuple(conv.kernel_size)
+                and conv.padding == 'valid' and conv.data_format == 'channels_last' and conv.use_bias
+                and conv.groups == 1 and tuple(conv.dilation_rate) == (1, 1) and conv.activation is keras.activations.linear)
+
+    def _conv_act_bn(x, conv, name: str, dtype=None):
+        if matmul and tiles(conv) and x.shape[1] % conv.kernel_size[0] == 0 and x.shape[2] % conv.kernel_size[1] == 0:
+            conv = MatmulConv2D.from_config(conv.get_config())
+        return GeluBatchNorm(momentum=0.9, name=f'{name}_bn', dtype=dtype)(conv(x))
+    sm._conv_act_bn = _conv_act_bn
+    return GeluBatchNorm
+
+# ----------------------------------------------------------------------------------------------------------------
+# Worker processes
+def _demo_images(n_train: int, seed: int = 0):
+    from survconvmixer.data import minmax_scale_genes
+    from survconvmixer.demo import simulate_demo
+    from survconvmixer.images import PathwayImageLayout
+    from survconvmixer.labelling import label_cohort
+    demo = simulate_demo(n_train=n_train, seed=seed)
+    labels = label_cohort(demo.train, 3).labels
+    X = minmax_scale_genes(demo.train.expression).loc[labels.index]
+    return demo, PathwayImageLayout.from_collection(demo.pathways), X, labels
+
+def _setup(cfg: dict):
+    "Apply a configuration's TensorFlow settings in this (fresh) process; return tensorflow and keras."
+    import tensorflow as tf
+    if cfg['intra'] is not None: tf.config.threading.set_intra_op_parallelism_threads(cfg['intra'])
+    if cfg['inter'] is not None: tf.config.threading.set_inter_op_parallelism_threads(cfg['inter'])
+    import keras
+    if cfg['layers'] != 'keras': install_fused_layers(matmul=cfg['layers'] == 'fused+matmul')
+    return tf, keras
+
+def _cpu_seconds() -> float:
+    t = os.times(); return t.user + t.system
+
+def worker_throughput(cfg: dict, n: int, epochs: int) -> dict:
+    "Steady-state training samples/s of one configuration: median epoch time, the first epoch excluded."
+    import numpy as np
+    tf, keras = _setup(cfg)
+    from survconvmixer.model import build_survconvmixer
+    demo, layout, X, labels = _demo_images(int(n * 1.35) + 300)
+    x = layout.transform(X).astype('float32')
+    y = labels.to_numpy().astype('float32')
+    reps = -(-n // len(x))  # tile if the simulated cohort is short
+    x, y = np.concatenate([x] * reps)[:n], np.concatenate([y] * reps)[:n]
+    keras.utils.set_random_seed(0)
+    model = build_survconvmixer(layout, precision=cfg['precision'])
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3, weight_decay=1e-4), loss='binary_crossentropy',
+                  metrics=[keras.metrics.AUC(name='auc')] if cfg['auc_metric'] else [],
+                  steps_per_execution=cfg['steps_per_execution'], jit_compile=cfg['jit'])
+    wall, cpu = [], []
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None): self.t, self.c = time.perf_counter(), _cpu_seconds()
+        def on_epoch_end(self, epoch, logs=None):
+            wall.append(time.perf_counter() - self.t); cpu.append(_cpu_seconds() - self.c)
+    bs = cfg['batch_size']
+    if cfg['pipeline'] == 'tfdata':
+        data = (tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(len(x), seed=0)
+                .batch(bs).prefetch(tf.data.AUTOTUNE))
+        model.fit(data, epochs=epochs, callbacks=[Timer()], verbose=0)
+    else:
+        model.fit(x, y, batch_size=bs, epochs=epochs, callbacks=[Timer()], shuffle=True, verbose=0)
+    steady_wall, steady_cpu = np.median(wall[1:]), np.median(cpu[1:])
+    return {'samples_per_s': n / steady_wall, 'samples_per_cpu_s': n / steady_cpu, 'epoch_s': wall,
+            'load': os.getloadavg()[0]}
+
+def worker_auc(cfg: dict, seed: int, max_epochs: int) -> dict:
+    "Held-out AUC of SurvConvMixerClassifier (3-year problem) trained under one configuration."
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+    tf, keras = _setup(cfg)
+    if cfg['steps_per_execution'] != 1 or not cfg['auc_metric'] or cfg['jit']:
+        # compile knobs the estimator does not expose: patch them in for this process only (its input pipeline
+        # is its own: `pipeline` does not apply here)
+        original = keras.Model.compile
+        def compile(self, *a, **kw):
+            kw.update(steps_per_execution=cfg['steps_per_execution'], jit_compile=cfg['jit'])
+            if not cfg['auc_metric']: kw['metrics'] = []
+            return original(self, *a, **kw)
+        keras.Model.compile = compile
+    from survconvmixer.model import SurvConvMixerClassifier
+    demo, layout, X, labels = _demo_images(2200)
+    X_fit, X_test, y_fit, y_test = train_test_split(X, labels, test_size=0.25, stratify=labels, random_state=seed)
+    est = SurvConvMixerClassifier(pathways=demo.pathways, batch_size=cfg['batch_size'], precision=cfg['precision'],
+                                  epochs=max_epochs, random_state=seed)
+    est.fit(X_fit, y_fit.to_numpy())
+    auc = roc_auc_score(y_test, est.predict_proba(X_test)[:, 1])
+    n_fit = int(round(len(X_fit) * (1 - est.validation_fraction)))
+    return {'auc': float(auc), 'epochs': int(est.n_epochs_), 'fit_s': float(est.fit_seconds_),
+            'samples_per_s': n_fit * est.n_epochs_ / est.fit_seconds_}
+
+def run_worker(kind: str, cfg: dict, **kw) -> dict:
+    "Run a worker in a fresh Python process with the configuration's environment variables set before import."
+    env = {**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2', **cfg['env']}
+    args = [sys.executable, str(HERE), '--worker', json.dumps({'kind': kind, 'cfg': cfg, **kw})]
+    proc = subprocess.run(args, env=env, capture_output=True, text=True)
+    lines = [l for l in proc.stdout.splitlines() if l.startswith('{')]
+    if proc.returncode or not lines:
+        raise RuntimeError(f"worker {kind} {cfg['what']!r} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+# ----------------------------------------------------------------------------------------------------------------
+def equivalence_check(layout, batch: int = 64) -> dict:
+    "Fused layers vs the Keras layers with the same weights on one batch: largest differences (a fresh process)."
+    import numpy as np
+    import tensorflow as tf
+    import keras
+    import survconvmixer.model as sm
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, *layout.image_shape), dtype=np.float32)
+    y = (rng.random((batch, 1)) > 0.5).astype('float32')
+    keras.utils.set_random_seed(0)
+    reference = sm.build_survconvmixer(layout)
+    original = sm._conv_act_bn
+    try:
+        install_fused_layers(matmul=True)
+        fused = sm.build_survconvmixer(layout)
+    finally:
+        sm._conv_act_bn = original
+    for layer in fused.layers:
+        if layer.weights: layer.set_weights(reference.get_layer(layer.name).get_weights())
+    loss = keras.losses.BinaryCrossentropy()
+    def step(model):
+        with tf.GradientTape() as tape:
+            p = model(x, training=True); value = loss(y, p)
+        return p, tape.gradient(value, model.trainable_variables)
+    (p1, g1), (p2, g2) = step(reference), step(fused)
+    rel = [float(tf.reduce_max(tf.abs(a - b)) / tf.reduce_max(tf.abs(a))) for a, b in zip(g1, g2)]
+    big = [r for r, v in zip(rel, reference.trainable_variables) if not v.path.endswith('bias')]
+    stats = [float(tf.reduce_max(tf.abs(a - b))) for a, b in zip(reference.non_trainable_variables, fused.non_trainable_variables)]
+    return {'prediction': float(tf.reduce_max(tf.abs(p1 - p2))), 'weight_gradient_rel': max(big),
+            'bias_gradient_rel': max(rel), 'moving_stats': max(stats),
+            'inference': float(tf.reduce_max(tf.abs(reference(x) - fused(x))))}
+
+def measure(names: list[str], rounds: int, n: int, epochs: int, label: str) -> dict:
+    "Throughput of configurations, interleaved over rounds; every measurement kept, best per configuration."
+    results = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names:
+            try: res = run_worker('throughput', CONFIGS[name], n=n, epochs=epochs)
+            except RuntimeError as e:
+                print(f"   !! {name} failed: {e}"); res = None
+            results[name].append(res)
+            if res: print(f"   {label} round {r + 1}  {name:24s} {res['samples_per_s']:6.0f} samples/s  "
+                          f"({res['samples_per_cpu_s']:4.0f} per CPU-second, load {res['load']:.1f})", flush=True)
+    return results
+
+def best_of(runs: list) -> dict | None:
+    return max((r for r in runs if r), key=lambda r: r['samples_per_s'], default=None)
+
+def print_table(names, results, baseline: dict | None, peak: dict, per_sample: float):
+    header = (f"   {'configuration':24s} {'samples/s':>9s} {'x base':>7s} {'per CPU-s':>9s} {'GFLOP/s':>8s} "
+              f"{'eff f32':>8s} {'eff bf16':>8s}  what")
+    print(header); print('   ' + '-' * (len(header) + 30))
+    for name in names:
+        res = best_of(results[name])
+        if res is None: print(f"   {name:24s} {'failed':>9s}"); continue
+        sps = res['samples_per_s']; flops = sps * per_sample
+        cfg = CONFIGS[name]
+        bf16 = cfg['precision'] != 'float32' or 'ONEDNN_DEFAULT_FPMATH_MODE' in cfg['env']
+        speedup = f"{sps / baseline['samples_per_s']:.2f}x" if baseline else '-'
+        print(f"   {name:24s} {sps:9.0f} {speedup:>7s} {res['samples_per_cpu_s']:9.0f} {flops / 1e9:8.1f} "
+              f"{flops / peak['float32']:8.1%} {flops / peak['bfloat16']:8.1%}{' *' if bf16 else '  '} {cfg['what']}")
+    print("   eff = model FLOP/s / dense-GEMM peak of that precision (* = computes in bfloat16: the bf16 column is "
+          "the honest one)")
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--quick', action='store_true', help='baseline vs recommended only, 1 AUC seed (< 3 minutes)')
+    ap.add_argument('--only', help=f'comma-separated configurations for the exploration table (of: {", ".join(CONFIGS)})')
+    ap.add_argument('--rounds', type=int, help='interleaved rounds of baseline vs recommended (best kept)')
+    ap.add_argument('--seeds', type=int, help='AUC seeds per configuration')
+    ap.add_argument('--no-auc', action='store_true', help='skip the AUC comparison')
+    ap.add_argument('--json', help='also write every measurement to this JSON file')
+    ap.add_argument('--worker', help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        job = json.loads(args.worker)
+        fn = {'throughput': worker_throughput, 'auc': worker_auc}[job.pop('kind')]
+        print(json.dumps(fn(**job)))
+        return
+
+    explore = args.only.split(',') if args.only else ([] if args.quick else [c for c in CONFIGS if c not in HEADLINE])
+    unknown = [c for c in explore if c not in CONFIGS]
+    if unknown: ap.error(f"unknown configurations {unknown}; known: {list(CONFIGS)}")
+    rounds = args.rounds or (1 if args.quick else 3)
+    seeds = args.seeds or (1 if args.quick else 3)
+    n, epochs = (2048, 3) if args.quick else (4096, 4)
+    max_epochs = 10 if args.quick else None
+    report = {'argv': sys.argv[1:], 'cpus': os.cpu_count(), 'load_start': os.getloadavg()}
+    t0 = time.perf_counter()
+    print(f"SurvConvMixer training benchmark ({os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at the "
+          f"start: a load above the CPU count means other processes share the cores and every number drops)")
+
+    # 1. FLOPs
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    import numpy as np
+    import tensorflow as tf
+    from survconvmixer.demo import synthetic_pathways
+    from survconvmixer.images import PathwayImageLayout
+    layout = PathwayImageLayout.from_collection(synthetic_pathways())
+    flops = model_flops(layout.image_side, layout.patch_side)
+    prof = profiler_flops(layout)
+    per_sample = flops['training']
+    report.update(flops=flops, profiler=prof)
+    print(f"\n1. Model FLOPs per sample ({layout.image_side}x{layout.image_side} image, {layout.patch_side}x"
+          f"{layout.patch_side} patches, width 256, depth 2; multiply-accumulate = 2 FLOPs; convs + dense only)")
+    print(f"   forward                 {flops['forward'] / 1e6:6.2f} MFLOP  (TF graph profiler: {prof['forward_conv_matmul'] / 1e6:.2f} "
+          f"in conv/matmul ops, {prof['forward_all'] / 1e6:.2f} with elementwise ops)")
+    print(f"   training = 3 x forward  {flops['training'] / 1e6:6.2f} MFLOP  (exact, no input-image gradient: "
+          f"{flops['training_exact'] / 1e6:.2f}; TF profiler on the gradient graph: {prof['training_all'] / 1e6:.2f})")
+    eq = equivalence_check(layout)
+    report['equivalence'] = eq
+    print(f"   fused layers vs Keras layers, same weights, one batch of 64: max |d prediction| {eq['prediction']:.1e}, "
+          f"max relative d weight-gradient {eq['weight_gradient_rel']:.1e} (conv biases, whose true gradient is ~0 "
+          f"before batch norm: {eq['bias_gradient_rel']:.1e}), max |d moving statistics| {eq['moving_stats']:.1e}")
+
+    # 2. GEMM peak, measured again at the end; the best is the machine's peak
+    sizes, reps = ((2048,), 3) if args.quick else ((2048, 4096), 5)
+    peak = gemm_peak(sizes, reps)
+    print(f"\n2. Dense GEMM peak (square tf.matmul, n = {'/'.join(map(str, sizes))}, best of {reps}): float32 "
+          f"{peak['float32'] / 1e9:.0f} GFLOP/s, bfloat16 (AMX) {peak['bfloat16'] / 1e9:.0f} GFLOP/s "
+          f"(numpy float32: {peak['numpy_float32'] / 1e9:.0f} GFLOP/s)")
+
+    # 3. Throughput: the headline pair interleaved over rounds, then the exploration table
+    print(f"\n3. Training throughput, steady state ({n} samples per epoch, {epochs} epochs, median epoch time without "
+          f"the first; each configuration in a fresh process)")
+    results = measure(HEADLINE, rounds, n, epochs, 'headline')
+    if explore: results.update(measure(explore, 1, n, epochs, 'explore'))
+    peak_end = gemm_peak(sizes, reps)
+    peak = {k: max(peak[k], peak_end[k]) for k in peak}
+    report.update(gemm_peak=peak, throughput=results)
+    print(f"\n   GEMM peak, best of start and end: float32 {peak['float32'] / 1e9:.0f} GFLOP/s, bfloat16 "
+          f"{peak['bfloat16'] / 1e9:.0f} GFLOP/s")
+    baseline = best_of(results['baseline'])
+    print_table(HEADLINE + [c for c in explore if c not in HEADLINE], results, baseline, peak, per_sample)
+    paired = [b['samples_per_s'] / a['samples_per_s'] for a, b in zip(results['baseline'], results[RECOMMENDED]) if a and b]
+    if paired:
+        print(f"   {RECOMMENDED} / baseline, per interleaved round: {', '.join(f'{r:.2f}x' for r in paired)}")
+
+    # 4. AUC: the estimator with the baseline vs the recommended configuration
+    if not args.no_auc:
+        print(f"\n4. Held-out AUC of SurvConvMixerClassifier, demo 3-year problem (simulate_demo(n_train=2200), 75/25 "
+              f"stratified split per seed, the estimator's own early stopping"
+              f"{f', at most {max_epochs} epochs' if max_epochs else ''}), seeds 0..{seeds - 1}")
+        aucs = {name: [] for name in HEADLINE}
+        for seed in range(seeds):
+            for name in HEADLINE:
+                res = run_worker('auc', CONFIGS[name], seed=seed, max_epochs=max_epochs)
+                aucs[name].append(res)
+                print(f"   seed {seed}  {name:24s} AUC {res['auc']:.4f}  ({res['epochs']} epochs in {res['fit_s']:.0f} s)",
+                      flush=True)
+        report['auc'] = aucs
+        a = {k: np.array([r['auc'] for r in v]) for k, v in aucs.items()}
+        sd = lambda v: f"{v.std(ddof=1):.4f}" if len(v) > 1 else 'n/a (1 seed)'
+        for name in HEADLINE:
+            fit_s = sum(r['fit_s'] for r in aucs[name])
+            print(f"   {name:24s} AUC {a[name].mean():.4f} +- {sd(a[name])}   total fit time {fit_s:.0f} s")
+        d = a[RECOMMENDED] - a['baseline']
+        print(f"   difference (recommended - baseline, paired by seed): {d.mean():+.4f} +- {sd(d)}; "
+              f"largest |difference| {np.abs(d).max():.4f}")
+    print(f"\nload average at the end {os.getloadavg()[0]:.2f}; wall time {time.perf_counter() - t0:.0f} s")
+    if args.json: Path(args.json).write_text(json.dumps(report, indent=1, default=float))
+
+if __name__ == '__main__':
+    main()

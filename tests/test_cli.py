@@ -1,0 +1,66 @@
+"""The main job end to end with SurvConvMixer and interpretation on a small demo run (real training, real files)."""
+import json
+
+import pandas as pd
+import pytest
+
+from survconvmixer.cli import INTERPRETATIONS, main
+from survconvmixer.interpretation import KEY_PATHWAY_COLUMNS
+
+ARGS = ['reproduce', '--models', 'SurvConvMixer', '--horizons', '3', '--n-train', '700', '--n-external', '120',
+        '--folds', '2', '--n-jobs', '1', '--quiet']
+
+
+@pytest.fixture(scope='module')
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp('run')
+    assert main(ARGS + ['--out', str(out)]) == 0
+    return out
+
+
+def test_key_pathways_file(run_dir):
+    key = pd.read_csv(run_dir / 'key_pathways.csv')
+    assert list(key.columns) == KEY_PATHWAY_COLUMNS + ['maps']
+    assert set(key.maps) == set(INTERPRETATIONS)
+    sizes = key.groupby(['problem', 'maps']).size()
+    assert (sizes == 40).all(), sizes                        # every pathway tested once per problem and maps
+    assert key.p.between(0, 1).all() and (key.p_bonferroni >= key.p).all()
+    assert (key.significant == (key.p_bonferroni < 0.05)).all()
+    assert key.loc[~key.significant, 'logrank_p'].isna().all()  # log-rank only for key pathways
+
+
+def test_manifest_truth_names_match_key_pathways(run_dir):
+    manifest = json.loads((run_dir / 'manifest.json').read_text())
+    planted = manifest['demo_truth']['planted_pathways']
+    key = pd.read_csv(run_dir / 'key_pathways.csv')
+    assert planted and set(planted) <= set(key.pathway)
+    recovery = pd.read_csv(run_dir / 'key_pathway_recovery.csv')
+    assert set(recovery.maps) == set(INTERPRETATIONS)
+    assert (recovery.n_planted == len(planted)).all()
+
+
+def test_figures_and_report(run_dir):
+    figures = {p.name for p in (run_dir / 'figures').iterdir()}
+    for maps in INTERPRETATIONS:
+        assert f'demo-mid_{maps}_pvalue_grid.png' in figures
+    assert 'demo-mid_paper_class_cam.png' in figures
+    report = (run_dir / 'report.html').read_text()
+    assert 'Key pathways against the planted truth' in report
+    for name in figures: assert name in report, name
+
+
+def test_rerun_resumes_and_reinterprets(run_dir):
+    before = pd.read_csv(run_dir / 'folds.csv')
+    assert main(ARGS + ['--out', str(run_dir)]) == 0
+    after = pd.read_csv(run_dir / 'folds.csv')
+    pd.testing.assert_frame_equal(before, after)           # nothing refitted
+    assert len(pd.read_csv(run_dir / 'key_pathways.csv')) == 2 * 40
+
+
+def test_missing_model_file_is_a_clear_error(run_dir, tmp_path, capsys):
+    import shutil
+    copy = tmp_path / 'copy'
+    shutil.copytree(run_dir, copy)
+    next((copy / 'models').glob('*.keras')).unlink()
+    assert main(ARGS + ['--out', str(copy)]) == 2
+    assert 'is missing' in capsys.readouterr().err
