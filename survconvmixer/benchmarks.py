@@ -522,8 +522,9 @@ def method_factory(name: str) -> Callable:
         # --- SurvConvMixer hook: the estimator is owned by survconvmixer.model (nbs/04_model.ipynb) ---
         from survconvmixer.model import SurvConvMixerClassifier
         def factory(pathways, random_state=0, fast=False):
+            fast_params = dict(epochs=FAST_EPOCHS, width=64) if fast else {}   # fast: 10 epochs, 64 filters
             return SurvConvMixerClassifier(pathways=pathways, conv1d=(name == 'SurvConvMixerConv1D'),
-                                           random_state=random_state, epochs=(FAST_EPOCHS if fast else None))
+                                           random_state=random_state, **fast_params)
         return factory
     if name not in METHODS:
         raise KeyError(f"unknown method {name!r}; use one of {list(METHODS) + list(SURVCONVMIXER_METHODS)}")

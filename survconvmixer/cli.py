@@ -182,22 +182,26 @@ def _fold_models(out: Path, problem, cfg: RunConfig) -> tuple[list, list]:
         held_out.append(problem.X_train.index[list(task.test_index)])
     return models, held_out
 
-def _interpret(out: Path, cfg: RunConfig, problems, pathways, figures: dict) -> pd.DataFrame:
-    "Key pathways of every problem with each of `INTERPRETATIONS`; figures saved and listed in `figures`."
-    from survconvmixer.interpretation import interpret_problem
+def _interpret(out: Path, cfg: RunConfig, problems, pathways, train, figures: dict, n_jobs: int = 1) -> pd.DataFrame:
+    """Key pathways of every problem with each of `INTERPRETATIONS`; figures saved and listed in `figures`. GSVA
+    scores are computed once, on the whole training cohort (they need no labels), and shared by all problems."""
+    from survconvmixer.interpretation import interpret_problem, gsva_scores
     import matplotlib.pyplot as plt
     tables = []
     if cfg.scaling != 'cohort':
         warnings.warn("interpretation needs the fitted SurvConvMixer models, which are saved only with "
                       "--scaling cohort: no key pathways for this run", stacklevel=2)
         return pd.DataFrame()
+    scores = None
     for problem in problems:
         if problem.skipped: continue
         models, held_out = _fold_models(out, problem, cfg)
+        if scores is None: scores = gsva_scores(train.expression, pathways, threads=max(1, n_jobs))
         for maps, how in INTERPRETATIONS.items():
             result = interpret_problem(problem.name, models, problem.X_train, problem.y_train,
                                        problem.survival_train['time'], problem.survival_train['event'], pathways,
-                                       held_out=held_out if how['held_out'] else None, preset=how['preset'])
+                                       held_out=held_out if how['held_out'] else None, preset=how['preset'],
+                                       gsva=scores)
             tables.append(result['key_pathways'].assign(maps=maps))
             for name, fig in result['figures'].items():
                 if name == 'class_cam' and maps != 'paper': plt.close(fig); continue
@@ -239,6 +243,9 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
                            out_dir=out, n_jobs=n_jobs, scheduler=scheduler, scaling=cfg.scaling,
                            save_models='SurvConvMixer' in cfg.models and cfg.interpret, progress=progress)
     summarise_folds(folds).to_csv(out / 'summary.csv', index=False)
+    rank = {**{p.name: i for i, p in enumerate(problems)}, **{m: i for i, m in enumerate(cfg.models)}}
+    folds = folds.sort_values(['problem', 'method', 'repeat', 'fold'], key=lambda c: c.map(rank) if c.dtype == object else c,
+                              kind='stable').reset_index(drop=True)   # problems and methods in the order asked for
     table1 = format_table1(folds)
     table1.to_csv(out / 'table1.csv')
     figures['AUC per fold (SurvConvMixer, paper Figs 1-2)'] = _savefig(
@@ -253,7 +260,7 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
                                                      out / 'figures' / 'radar_ev.png')
     key = pd.DataFrame()
     if cfg.interpret and 'SurvConvMixer' in cfg.models:
-        key = _interpret(out, cfg, problems, pathways, figures)
+        key = _interpret(out, cfg, problems, pathways, train, figures, n_jobs)
         key.to_csv(out / 'key_pathways.csv', index=False)
         if truth is not None and len(key):
             recovery_table(key, truth.planted_pathways).to_csv(out / 'key_pathway_recovery.csv', index=False)
@@ -361,6 +368,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def main(argv: list[str] | None = None) -> int:
     "Console entry point: `survconvmixer reproduce ...`."
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')   # TensorFlow's C++ start-up chatter, here and in workers
     args = build_parser().parse_args(argv)
     try:
         cfg = config_from_args(args)

@@ -468,10 +468,13 @@ def interpret_problem(problem_name: str, estimators: Sequence, X: pd.DataFrame, 
                       pathways, out_dir=None, *, held_out: Sequence | None = None, preset: str = 'paper',
                       normalize: str | None = 'max', how: str = 'mean', alpha: float = 0.05,
                       survival_expression: pd.DataFrame | None = None, gsva_kwargs: dict | None = None,
-                      batch_size: int = 256) -> dict:
+                      batch_size: int = 256, gsva: pd.DataFrame | None = None, max_km_panels: int = 8) -> dict:
     """Key pathways of one problem from fitted `SurvConvMixerClassifier`s: maps (`preset`, optionally on each
     model's `held_out` samples), aggregation, Wilcoxon + Bonferroni, GSVA median-split Kaplan–Meier of the key
-    pathways. Returns `key_pathways`, `figures` (name -> Figure), `cam_table`, `wilcoxon`, `km`, `gsva`."""
+    pathways. Returns `key_pathways`, `figures` (name -> Figure), `cam_table`, `wilcoxon`, `km`, `gsva`.
+    `gsva`: GSVA scores computed beforehand (samples x pathways, e.g. once for a whole cohort: GSVA needs no
+    labels, and it is the slow step); otherwise they are computed here. The Kaplan–Meier figure shows the
+    `max_km_panels` key pathways with the smallest corrected p (every key pathway gets its log-rank p)."""
     if not len(estimators): raise ValueError("no fitted estimators")
     layout = estimators[0].layout_
     for i, est in enumerate(estimators[1:], 1):
@@ -496,12 +499,19 @@ def interpret_problem(problem_name: str, estimators: Sequence, X: pd.DataFrame, 
     key = result.pathway[result.significant].tolist()
     km, scores = [], None
     if key:
-        expr = X if survival_expression is None else survival_expression
-        scores = gsva_scores(expr, {n: g for n, g in _gene_sets(pathways).items() if n in key}, **(gsva_kwargs or {}))
+        if gsva is None:
+            expr = X if survival_expression is None else survival_expression
+            gsva = gsva_scores(expr, pathways, **(gsva_kwargs or {}))  # the whole collection: GSVA's gene universe
+        lacking = cam_table.index.difference(gsva.index)
+        if len(lacking): raise ValueError(f"`gsva` has no scores for {len(lacking)} samples, e.g. {list(lacking[:5])}")
+        absent = [p for p in key if p not in gsva.columns]
+        if absent: raise ValueError(f"`gsva` has no scores for the key pathways {absent}")
+        scores = gsva.loc[cam_table.index, key]   # the median split is over the tested samples
         for p in key:
             if scores[p].isna().all(): continue   # GSVA could not score it (warned); logrank_p stays NaN
             km.append(km_by_median(scores, time_years, event, p))
-        if km: figures['km'] = plot_km(km)
+        order = result.set_index('pathway').p_bonferroni
+        if km: figures['km'] = plot_km(sorted(km, key=lambda r: order[r.pathway])[:max_km_panels])
     table = key_pathway_table(problem_name, result, km)
     if out_dir is not None:
         fig_dir = Path(out_dir) / 'figures'
