@@ -635,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument('--timeout', type=int, default=900, help='seconds per cell (default 900)')
     ap.add_argument('--flags', default='', help='test flags to run that are normally skipped (as nbdev_test --flags)')
     ap.add_argument('--chromium', help='browser binary (default: chromium on PATH)')
+    ap.add_argument('--require-outputs', action='store_true', help='fail if a notebook with code cells is committed without outputs (what nbdev_docs would publish)')
     ap.add_argument('--no-browser', action='store_true', help='skip the Chromium step (DOM dump, screenshots)')
     a = ap.parse_args(argv)
     t0 = time.time()
@@ -757,10 +758,10 @@ def main(argv: list[str] | None = None) -> int:
     n_ok = sum(p.status == 'OK' for p in pages)
     if config_probs: _say(f"FAIL site configuration: {'; '.join(config_probs)}")
     if no_outputs:
-        _say(f"NOTE {len(no_outputs)} of {len(pages)} notebooks are committed without outputs ({', '.join(no_outputs)}): "
+        _say(f"{'FAIL' if a.require_outputs else 'NOTE'} {len(no_outputs)} of {len(pages)} notebooks are committed without outputs ({', '.join(no_outputs)}): "
              f"nbdev_docs does not execute notebooks, so the published pages show none of their outputs or figures")
     _say(f"{n_ok} pages ok, {len(pages) - n_ok} failed ({elapsed:.0f}s); see {out / 'index.html'}")
-    return 0 if n_ok == len(pages) and not config_probs else 1
+    return 0 if n_ok == len(pages) and not config_probs and not (a.require_outputs and no_outputs) else 1
 
 
 if __name__ == '__main__':
