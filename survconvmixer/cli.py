@@ -275,7 +275,9 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
 
 # %% ../nbs/08_reproduce.ipynb #5f31eaf8
 def _table_html(df: pd.DataFrame, **kw) -> str:
-    return df.to_html(classes='table', border=0, na_rep='', **kw) if len(df) else '<p><em>none</em></p>'
+    "A table that scrolls sideways when it is wider than the page (Table 1 has two columns per method)."
+    if not len(df): return '<p><em>none</em></p>'
+    return f"<div style='overflow-x:auto'>{df.to_html(classes='table', border=0, na_rep='', **kw)}</div>"
 
 def write_report(out: Path, cfg: RunConfig, problems, folds, table1, key, figures: dict, truth=None) -> Path:
     "Write `out/report.html`."
