@@ -3,7 +3,7 @@
     python benchmarks/bench_grid.py            # SurvConvMixer + two fast baselines, demo cohorts
     python benchmarks/bench_grid.py --models SurvConvMixer --n-train 800
 
-Results must be identical whatever the number of workers (seeded fits); the script checks that too.
+Seeded fits give identical metrics whatever the number of workers; the script prints the largest difference.
 """
 import argparse, os, time
 from functools import partial
@@ -33,8 +33,10 @@ def main():
         print(f'{n} worker(s): {times[n]:.1f} s for {len(results[n])} fits')
     base = args.workers[0]
     for n in args.workers[1:]:
-        same = results[n].drop(columns='seconds').equals(results[base].drop(columns='seconds'))
-        print(f'speed-up {n} vs {base} worker(s): {times[base] / times[n]:.2f}x   (identical results: {same})')
+        metrics = [c for c in results[base].columns if c.startswith(('iv_', 'ev_'))]
+        diff = (results[n][metrics] - results[base][metrics]).abs().max().max()
+        print(f'speed-up {n} vs {base} worker(s): {times[base] / times[n]:.2f}x   (largest metric difference '
+              f'{diff:.1e}; 0 = identical results)')
 
 
 if __name__ == '__main__':
