@@ -176,7 +176,7 @@ def _fold_models(out: Path, problem, cfg: RunConfig) -> tuple[list, list]:
     from survconvmixer.validation import fold_tasks
     models, held_out = [], []
     for task in fold_tasks([problem], ['SurvConvMixer'], cfg.n_repeats, cfg.n_splits, cfg.seed):
-        path = out / 'models' / f'{problem.name}__SurvConvMixer__r{task.repeat}_f{task.fold}.keras'
+        path = task.model_path(out / 'models')
         if not path.exists(): raise FileNotFoundError(f"{path} is missing: rerun the command to refit its fold")
         models.append(SurvConvMixerClassifier.load(path))
         held_out.append(problem.X_train.index[list(task.test_index)])
@@ -211,12 +211,13 @@ def _interpret(out: Path, cfg: RunConfig, problems, pathways, train, figures: di
 
 def recovery_table(key: pd.DataFrame, planted: list[str]) -> pd.DataFrame:
     "Per problem and maps: planted pathways found among the key pathways, and unplanted ones called key."
+    from survconvmixer.interpretation import recovery_against_truth
     rows = []
     for (problem, maps), part in key.groupby(['problem', 'maps'], sort=False):
-        hits = set(part.pathway[part.significant.astype(bool)])
-        rows.append({'problem': problem, 'maps': maps, 'planted_recovered': len(hits & set(planted)),
-                     'n_planted': len(planted), 'false_positives': len(hits - set(planted)),
-                     'n_unplanted': part.pathway.nunique() - len(planted)})
+        rec = recovery_against_truth(part, planted)
+        rows.append({'problem': problem, 'maps': maps, 'planted_recovered': rec['n_recovered'],
+                     'n_planted': rec['n_planted'], 'false_positives': rec['n_false_positives'],
+                     'n_unplanted': rec['n_unplanted']})
     return pd.DataFrame(rows)
 
 def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str | None = None,

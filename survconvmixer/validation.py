@@ -118,6 +118,9 @@ class FoldTask:
     seed: int
     @property
     def key(self) -> tuple: return (self.problem, self.method, self.repeat, self.fold)
+    def model_path(self, model_dir: str | Path) -> Path:
+        "Where this fit's model is saved (`run_validation(..., save_models=True)`)."
+        return Path(model_dir) / f'{self.problem}__{self.method}__r{self.repeat}_f{self.fold}.keras'
 
 def fold_tasks(problems: list[Problem], methods: list[str], n_repeats: int = 10, n_splits: int = 5,
                seed: int = 0) -> list[FoldTask]:
@@ -155,7 +158,7 @@ def run_fold(task: FoldTask, problem: Problem, factory: Callable, scaling: str =
                           problem.survival_external, s_fit, problem.horizon_years)
     if model_dir is not None and hasattr(estimator, 'save'):
         Path(model_dir).mkdir(parents=True, exist_ok=True)
-        estimator.save(Path(model_dir) / f'{task.problem}__{task.method}__r{task.repeat}_f{task.fold}.keras')
+        estimator.save(task.model_path(model_dir))
     return {'problem': task.problem, 'method': task.method, 'repeat': task.repeat, 'fold': task.fold,
             'iv_auc': iv['auc'], 'ev_auc': ev['auc'], 'iv_c_index': iv['c_index'], 'ev_c_index': ev['c_index'],
             'iv_td_auc': iv['td_auc'], 'ev_td_auc': ev['td_auc'], 'n_train': len(tr), 'n_test': len(te),
