@@ -14,7 +14,7 @@ It is a benchmark, not a test: it asserts nothing about this machine's numbers, 
 
     python benchmarks/bench_training.py --quick      # < 3 minutes on 2 cores: baseline vs recommended, 1 seed
     python benchmarks/bench_training.py              # everything (~20 minutes on 2 shared cores)
-    python benchmarks/bench_training.py --only baseline,fused+tfdata --no-auc
+    python benchmarks/bench_training.py --only baseline,fused+matmul+tfdata --no-auc
 
 FLOP convention: a multiply-accumulate is 2 FLOPs; only convolutions and the dense layer are counted (the
 elementwise GELU / batch-norm / residual work is not "model FLOPs"); training = 3 x forward (forward pass,
@@ -30,7 +30,9 @@ sys.path.insert(0, str(HERE.parents[1]))  # run from a checkout without installi
 
 # ----------------------------------------------------------------------------------------------------------------
 # Configurations. Every field is a knob that leaves the model's mathematics unchanged (precision aside: its AUC
-# effect is measured). `layers='fused'` swaps in numerically equivalent implementations of GELU + batch norm.
+# effect is measured). `layers='keras'` builds the plain Keras layers (`build_survconvmixer(..., fused=False)`),
+# `layers='fused+matmul'` the package's default layers: GeluBatchNorm (GELU + batch norm, one XLA kernel each way)
+# and tiling convolutions as matrix products (`fused=True`, the same mathematics).
 BASE = dict(batch_size=64, steps_per_execution=1, pipeline='numpy', intra=None, inter=None, env={},
             precision='float32', layers='keras', auc_metric=True, jit=False)
 
@@ -58,8 +60,7 @@ CONFIGS = {
                           env={'ONEDNN_DEFAULT_FPMATH_MODE': 'BF16'}),
     'mixed-bf16': config("precision='mixed_bfloat16' (Keras policy)", precision='mixed_bfloat16'),
     'xla': config('compile(jit_compile=True)', jit=True),
-    'fused': config('GELU + batch norm fused: one XLA kernel forward, one backward (same math)', layers='fused'),
-    'fused+matmul': config('fused, and patch-embedding + 1x1 convs as one matmul each (same weights)',
+    'fused+matmul': config('package default layers: fused GELU+BN, embedding + 1x1 convs as matmuls',
                            layers='fused+matmul'),
     'fused+matmul+tfdata': config('fused+matmul, tf.data cache/shuffle/batch/prefetch', layers='fused+matmul',
                                   pipeline='tfdata'),
@@ -140,84 +141,6 @@ def gemm_peak(sizes=(2048, 4096), repeats: int = 5) -> dict:
     return out
 
 # ----------------------------------------------------------------------------------------------------------------
-# Numerically equivalent fused layers (only imported inside worker processes, after their environment is set).
-def install_fused_layers(matmul: bool = False):
-    """Make `build_survconvmixer` build `GeluBatchNorm` (exact GELU then batch norm, same weights and moving
-    statistics as `BatchNormalization`, one XLA-fused kernel forward and one backward) instead of the
-    `Activation('gelu')` + `BatchNormalization` pair, by replacing `survconvmixer.model._conv_act_bn`. With
-    `matmul`, convolutions whose kernel tiles the input (the patch embedding, the 1x1 pointwise mixers) are
-    computed as a single matrix product of the same kernel (`MatmulConv2D`, same weights)."""
-    import tensorflow as tf
-    import keras
-    from keras import layers
-    import survconvmixer.model as sm
-    if not hasattr(sm, '_conv_act_bn'):
-        raise RuntimeError("survconvmixer.model no longer has `_conv_act_bn`: update install_fused_layers()")
-    inv_sqrt2, inv_sqrt2pi = 1 / math.sqrt(2), 1 / math.sqrt(2 * math.pi)
-
-    # XLA:CPU reduces a (rows, channels) matrix over rows much faster than a 4-D tensor over 3 axes: the kernels
-    # see every activation map flattened to (batch x positions, channels).
-    @tf.function(jit_compile=True)
-    def forward(x, gamma, beta, eps):
-        g = x * (0.5 * (1.0 + tf.math.erf(x * inv_sqrt2)))        # exact GELU, as keras.activations.gelu
-        mean, var = tf.nn.moments(g, [0])                           # biased batch variance, as Keras
-        return (g - mean) * (tf.math.rsqrt(var + eps) * gamma) + beta, mean, var
-
-    @tf.function(jit_compile=True)
-    def backward(x, gamma, mean, var, eps, dy):
-        cdf = 0.5 * (1.0 + tf.math.erf(x * inv_sqrt2))
-        g, slope = x * cdf, cdf + x * tf.exp(-0.5 * tf.square(x)) * inv_sqrt2pi  # GELU and its derivative
-        inv = tf.math.rsqrt(var + eps)
-        xhat = (g - mean) * inv
-        n = tf.cast(tf.shape(x)[0], x.dtype)
-        dbeta, dgamma = tf.reduce_sum(dy, 0), tf.reduce_sum(dy * xhat, 0)
-        return (gamma * inv) * (dy - (dbeta + xhat * dgamma) / n) * slope, dgamma, dbeta
-
-    def gelu_batchnorm(x, gamma, beta, eps):
-        "(y, batch mean, batch variance) of batch_norm(gelu(x)) for x of shape (rows, channels)."
-        @tf.custom_gradient
-        def f(x, gamma, beta):
-            y, mean, var = forward(x, gamma, beta, eps)
-            return (y, mean, var), lambda dy, dmean, dvar: backward(x, gamma, mean, var, eps, dy)
-        return f(x, gamma, beta)
-
-    class GeluBatchNorm(layers.BatchNormalization):
-        "Exact GELU, then batch normalisation; fused (XLA) in training, Keras ops at inference."
-        def call(self, inputs, training=None, mask=None):
-            if not (training and self.trainable):
-                return super().call(keras.activations.gelu(inputs), training=training)
-            x = tf.reshape(tf.cast(inputs, tf.float32), [-1, inputs.shape[-1]])
-            y, mean, var = gelu_batchnorm(x, tf.convert_to_tensor(self.gamma), tf.convert_to_tensor(self.beta),
-                                          tf.constant(self.epsilon, tf.float32))
-            y = tf.reshape(y, tf.shape(inputs))
-            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
-            self.moving_variance.assign(self.moving_variance * self.momentum + var * (1 - self.momentum))
-            return tf.cast(y, self.compute_dtype)
-
-    class MatmulConv2D(layers.Conv2D):
-        "A Conv2D whose kernel tiles its input (stride = kernel size, no padding), computed as one matrix product."
-        def call(self, inputs):
-            kh, kw = self.kernel_size
-            _, h, w, c = inputs.shape
-            x = tf.reshape(inputs, [-1, h // kh, kh, w // kw, kw, c])
-            x = tf.reshape(tf.transpose(x, [0, 1, 3, 2, 4, 5]), [-1, kh * kw * c])  # one row per output pixel
-            k = tf.cast(tf.reshape(self.kernel, [kh * kw * c, self.filters]), x.dtype)
-            y = tf.nn.bias_add(tf.matmul(x, k), tf.cast(self.bias, x.dtype))
-            return tf.reshape(y, [-1, h // kh, w // kw, self.filters])
-
-    def tiles(conv) -> bool:
-        return (type(conv) is layers.Conv2D and tuple(conv.strides) == tuple(conv.kernel_size)
-                and conv.padding == 'valid' and conv.data_format == 'channels_last' and conv.use_bias
-                and conv.groups == 1 and tuple(conv.dilation_rate) == (1, 1) and conv.activation is keras.activations.linear)
-
-    def _conv_act_bn(x, conv, name: str, dtype=None):
-        if matmul and tiles(conv) and x.shape[1] % conv.kernel_size[0] == 0 and x.shape[2] % conv.kernel_size[1] == 0:
-            conv = MatmulConv2D.from_config(conv.get_config())
-        return GeluBatchNorm(momentum=0.9, name=f'{name}_bn', dtype=dtype)(conv(x))
-    sm._conv_act_bn = _conv_act_bn
-    return GeluBatchNorm
-
-# ----------------------------------------------------------------------------------------------------------------
 # Worker processes
 def _demo_images(n_train: int, seed: int = 0):
     from survconvmixer.data import minmax_scale_genes
@@ -235,7 +158,7 @@ def _setup(cfg: dict):
     if cfg['intra'] is not None: tf.config.threading.set_intra_op_parallelism_threads(cfg['intra'])
     if cfg['inter'] is not None: tf.config.threading.set_inter_op_parallelism_threads(cfg['inter'])
     import keras
-    if cfg['layers'] != 'keras': install_fused_layers(matmul=cfg['layers'] == 'fused+matmul')
+    if cfg['layers'] not in ('keras', 'fused+matmul'): raise ValueError(f"unknown layers {cfg['layers']!r}")
     return tf, keras
 
 def _cpu_seconds() -> float:
@@ -252,7 +175,7 @@ def worker_throughput(cfg: dict, n: int, epochs: int) -> dict:
     reps = -(-n // len(x))  # tile if the simulated cohort is short
     x, y = np.concatenate([x] * reps)[:n], np.concatenate([y] * reps)[:n]
     keras.utils.set_random_seed(0)
-    model = build_survconvmixer(layout, precision=cfg['precision'])
+    model = build_survconvmixer(layout, precision=cfg['precision'], fused=cfg['layers'] != 'keras')
     model.compile(optimizer=keras.optimizers.AdamW(1e-3, weight_decay=1e-4), loss='binary_crossentropy',
                   metrics=[keras.metrics.AUC(name='auc')] if cfg['auc_metric'] else [],
                   steps_per_execution=cfg['steps_per_execution'], jit_compile=cfg['jit'])
@@ -291,7 +214,7 @@ def worker_auc(cfg: dict, seed: int, max_epochs: int) -> dict:
     demo, layout, X, labels = _demo_images(2200)
     X_fit, X_test, y_fit, y_test = train_test_split(X, labels, test_size=0.25, stratify=labels, random_state=seed)
     est = SurvConvMixerClassifier(pathways=demo.pathways, batch_size=cfg['batch_size'], precision=cfg['precision'],
-                                  epochs=max_epochs, random_state=seed)
+                                  epochs=max_epochs, random_state=seed, fused=cfg['layers'] != 'keras')
     est.fit(X_fit, y_fit.to_numpy())
     auc = roc_auc_score(y_test, est.predict_proba(X_test)[:, 1])
     n_fit = int(round(len(X_fit) * (1 - est.validation_fraction)))
@@ -310,24 +233,15 @@ def run_worker(kind: str, cfg: dict, **kw) -> dict:
 
 # ----------------------------------------------------------------------------------------------------------------
 def equivalence_check(layout, batch: int = 64) -> dict:
-    "Fused layers vs the Keras layers with the same weights on one batch: largest differences (a fresh process)."
+    "The package's fused layers vs the plain Keras layers, same seed (same weights), one batch: largest differences."
     import numpy as np
     import tensorflow as tf
     import keras
-    import survconvmixer.model as sm
+    from survconvmixer.model import build_survconvmixer
     rng = np.random.default_rng(0)
     x = rng.random((batch, *layout.image_shape), dtype=np.float32)
     y = (rng.random((batch, 1)) > 0.5).astype('float32')
-    keras.utils.set_random_seed(0)
-    reference = sm.build_survconvmixer(layout)
-    original = sm._conv_act_bn
-    try:
-        install_fused_layers(matmul=True)
-        fused = sm.build_survconvmixer(layout)
-    finally:
-        sm._conv_act_bn = original
-    for layer in fused.layers:
-        if layer.weights: layer.set_weights(reference.get_layer(layer.name).get_weights())
+    reference, fused = (build_survconvmixer(layout, seed=0, fused=f) for f in (False, True))
     loss = keras.losses.BinaryCrossentropy()
     def step(model):
         with tf.GradientTape() as tape:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_reproduce.ipynb #73bfe377
 from __future__ import annotations
-import argparse, hashlib, html, json, os, platform, sys, time, warnings
+import argparse, hashlib, html, json, os, platform, sys, threading, time, warnings
 from dataclasses import dataclass, asdict, field
 from functools import partial
 from importlib.metadata import version, PackageNotFoundError
@@ -182,10 +182,25 @@ def _fold_models(out: Path, problem, cfg: RunConfig) -> tuple[list, list]:
         held_out.append(problem.X_train.index[list(task.test_index)])
     return models, held_out
 
-def _interpret(out: Path, cfg: RunConfig, problems, pathways, train, figures: dict, n_jobs: int = 1) -> pd.DataFrame:
+class _InBackground:
+    "Call `fn(*args, **kwargs)` in a daemon thread now (Ctrl-C does not wait for it); `result()` waits, re-raises."
+    def __init__(self, fn, *args, **kwargs):
+        self._outcome = {}
+        def target():
+            try: self._outcome['value'] = fn(*args, **kwargs)
+            except BaseException as e: self._outcome['error'] = e
+        self._thread = threading.Thread(target=target, daemon=True, name=getattr(fn, '__name__', 'background'))
+        self._thread.start()
+    def result(self):
+        self._thread.join()
+        if 'error' in self._outcome: raise self._outcome['error']
+        return self._outcome['value']
+
+def _interpret(out: Path, cfg: RunConfig, problems, pathways, gsva: _InBackground, figures: dict) -> pd.DataFrame:
     """Key pathways of every problem with each of `INTERPRETATIONS`; figures saved and listed in `figures`. GSVA
-    scores are computed once, on the whole training cohort (they need no labels), and shared by all problems."""
-    from survconvmixer.interpretation import interpret_problem, gsva_scores
+    scores (`gsva.result()`) are computed once, on the whole training cohort (they need no labels), and shared by
+    all problems."""
+    from survconvmixer.interpretation import interpret_problem
     import matplotlib.pyplot as plt
     tables = []
     if cfg.scaling != 'cohort':
@@ -196,7 +211,7 @@ def _interpret(out: Path, cfg: RunConfig, problems, pathways, train, figures: di
     for problem in problems:
         if problem.skipped: continue
         models, held_out = _fold_models(out, problem, cfg)
-        if scores is None: scores = gsva_scores(train.expression, pathways, threads=max(1, n_jobs))
+        if scores is None: scores = gsva.result()
         for maps, how in INTERPRETATIONS.items():
             result = interpret_problem(problem.name, models, problem.X_train, problem.y_train,
                                        problem.survival_train['time'], problem.survival_train['event'], pathways,
@@ -240,6 +255,11 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
     figures = {'labels': _savefig(plot_label_distribution(label_distribution(cohorts, cfg.horizons),
                                                           'Samples per label (cf. paper Fig 5)'),
                                   out / 'figures' / 'label_distribution.png')}
+    interpret = cfg.interpret and 'SurvConvMixer' in cfg.models
+    if interpret and cfg.scaling == 'cohort':  # GSVA needs neither labels nor models: it runs during the folds,
+        from survconvmixer.interpretation import gsva_scores  # in a thread (gseapy's GSVA releases the GIL)
+        gsva = _InBackground(gsva_scores, train.expression, pathways)
+    else: gsva = None
     folds = run_validation(problems, _method_factories(cfg, pathways), cfg.n_repeats, cfg.n_splits, cfg.seed,
                            out_dir=out, n_jobs=n_jobs, scheduler=scheduler, scaling=cfg.scaling,
                            save_models='SurvConvMixer' in cfg.models and cfg.interpret, progress=progress)
@@ -260,8 +280,8 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
         figures['Radar: mean EV AUC (paper Fig 4)'] = _savefig(plot_radar(means, 'ev_auc', 'Mean external-validation AUC'),
                                                      out / 'figures' / 'radar_ev.png')
     key = pd.DataFrame()
-    if cfg.interpret and 'SurvConvMixer' in cfg.models:
-        key = _interpret(out, cfg, problems, pathways, train, figures, n_jobs)
+    if interpret:
+        key = _interpret(out, cfg, problems, pathways, gsva, figures)
         key.to_csv(out / 'key_pathways.csv', index=False)
         if truth is not None and len(key):
             recovery_table(key, truth.planted_pathways).to_csv(out / 'key_pathway_recovery.csv', index=False)

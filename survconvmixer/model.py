@@ -21,7 +21,7 @@ import keras
 from keras import layers
 
 # %% auto #0
-__all__ = ['BlankPatchMask', 'build_survconvmixer', 'SurvConvMixerClassifier']
+__all__ = ['BlankPatchMask', 'GeluBatchNorm', 'TilingConv2D', 'TilingConv1D', 'build_survconvmixer', 'SurvConvMixerClassifier']
 
 # %% ../nbs/04_model.ipynb #a7121313
 @keras.saving.register_keras_serializable(package='survconvmixer')
@@ -37,40 +37,123 @@ class BlankPatchMask(layers.Layer):
     def get_config(self): return {**super().get_config(), 'keep': self.keep}
 
 # %% ../nbs/04_model.ipynb #64d3af89
-def _conv_act_bn(x, conv, name: str, dtype=None):
+import tensorflow as tf  # the Keras backend of this package (tf.data pipelines, XLA kernels)
+
+_INV_SQRT2, _INV_SQRT_2PI = float(1 / np.sqrt(2)), float(1 / np.sqrt(2 * np.pi))
+
+@tf.function(jit_compile=True)
+def _gelu_batchnorm_forward(x, gamma, beta, epsilon):
+    "Exact GELU, then batch norm over the rows of `x` (rows x channels): output, batch mean, batch variance."
+    g = x * (0.5 * (1.0 + tf.math.erf(x * _INV_SQRT2)))
+    mean, variance = tf.nn.moments(g, [0])  # biased variance, as Keras
+    return (g - mean) * (tf.math.rsqrt(variance + epsilon) * gamma) + beta, mean, variance
+
+@tf.function(jit_compile=True)
+def _gelu_batchnorm_backward(x, gamma, mean, variance, epsilon, dy):
+    "Gradients of the forward output w.r.t. `x`, `gamma` and `beta` (the GELU is recomputed, not stored)."
+    cdf = 0.5 * (1.0 + tf.math.erf(x * _INV_SQRT2))
+    g, slope = x * cdf, cdf + x * tf.exp(-0.5 * tf.square(x)) * _INV_SQRT_2PI  # GELU and its derivative
+    inv_std = tf.math.rsqrt(variance + epsilon)
+    g_hat = (g - mean) * inv_std
+    n = tf.cast(tf.shape(x)[0], x.dtype)
+    dbeta, dgamma = tf.reduce_sum(dy, 0), tf.reduce_sum(dy * g_hat, 0)
+    return (gamma * inv_std) * (dy - (dbeta + g_hat * dgamma) / n) * slope, dgamma, dbeta
+
+def _gelu_batchnorm(x, gamma, beta, epsilon):
+    "(batch_norm(gelu(x)), batch mean, batch variance) for `x` of shape (rows, channels), with its gradient."
+    @tf.custom_gradient
+    def fused(x, gamma, beta):
+        y, mean, variance = _gelu_batchnorm_forward(x, gamma, beta, epsilon)
+        def gradient(dy, dmean, dvariance):  # mean and variance only feed the moving statistics
+            return _gelu_batchnorm_backward(x, gamma, mean, variance, epsilon, dy)
+        return (y, mean, variance), gradient
+    return fused(x, gamma, beta)
+
+@keras.saving.register_keras_serializable(package='survconvmixer')
+class GeluBatchNorm(layers.BatchNormalization):
+    """Exact GELU, then batch normalisation: `Activation('gelu')` + `BatchNormalization` as one layer (same
+    weights and moving statistics). Training runs one fused XLA kernel each way; inference the Keras ops."""
+    def call(self, inputs, training=None, mask=None):
+        fusable = (training and self.trainable and self.center and self.scale
+                   and self.axis in (-1, len(inputs.shape) - 1))
+        if not fusable: return super().call(keras.activations.gelu(inputs, approximate=False), training=training)
+        x = tf.reshape(tf.cast(inputs, tf.float32), [-1, inputs.shape[-1]])  # XLA reduces a matrix fastest
+        y, mean, variance = _gelu_batchnorm(x, tf.convert_to_tensor(self.gamma), tf.convert_to_tensor(self.beta),
+                                            tf.constant(self.epsilon, tf.float32))
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1 - self.momentum))
+        return tf.cast(tf.reshape(y, tf.shape(inputs)), self.compute_dtype)
+
+def _check_tiling(conv):
+    "A tiling convolution has stride = kernel size, no padding, no dilation or groups, a bias, no activation."
+    if (tuple(conv.strides) != tuple(conv.kernel_size) or conv.padding != 'valid' or conv.groups != 1
+            or set(conv.dilation_rate) != {1} or conv.activation is not keras.activations.linear
+            or conv.data_format != 'channels_last' or not conv.use_bias):
+        raise ValueError(f"{type(conv).__name__} needs stride = kernel size, 'valid' padding, channels_last, a "
+                         f"bias and no dilation, groups or activation; got {conv.get_config()}")
+
+@keras.saving.register_keras_serializable(package='survconvmixer')
+class TilingConv2D(layers.Conv2D):
+    "A `Conv2D` whose kernel tiles its input, computed as one matrix product (the same weights as `Conv2D`)."
+    def build(self, input_shape):
+        _check_tiling(self); super().build(input_shape)
+    def call(self, inputs):
+        (kh, kw), (_, h, w, c) = self.kernel_size, inputs.shape
+        x = tf.reshape(inputs, [-1, h // kh, kh, w // kw, kw, c])
+        x = tf.reshape(tf.transpose(x, [0, 1, 3, 2, 4, 5]), [-1, kh * kw * c])  # one row per output pixel
+        kernel = tf.reshape(tf.cast(self.kernel, x.dtype), [kh * kw * c, self.filters])
+        y = tf.nn.bias_add(tf.matmul(x, kernel), tf.cast(self.bias, x.dtype))
+        return tf.reshape(y, [-1, h // kh, w // kw, self.filters])
+
+@keras.saving.register_keras_serializable(package='survconvmixer')
+class TilingConv1D(layers.Conv1D):
+    "A `Conv1D` whose kernel tiles its input, computed as one matrix product (the same weights as `Conv1D`)."
+    def build(self, input_shape):
+        _check_tiling(self); super().build(input_shape)
+    def call(self, inputs):
+        (k,), (_, length, c) = self.kernel_size, inputs.shape
+        x = tf.reshape(inputs, [-1, k * c])  # consecutive tiles are consecutive rows
+        kernel = tf.reshape(tf.cast(self.kernel, x.dtype), [k * c, self.filters])
+        y = tf.nn.bias_add(tf.matmul(x, kernel), tf.cast(self.bias, x.dtype))
+        return tf.reshape(y, [-1, length // k, self.filters])
+
+# %% ../nbs/04_model.ipynb #4a74f157
+def _conv_act_bn(x, conv, name: str, dtype=None, fused: bool = True):
     "A convolution, then GELU, then batch normalisation (the ConvMixer unit)."
     x = conv(x)
+    if fused: return GeluBatchNorm(momentum=0.9, name=f'{name}_bn', dtype=dtype)(x)
     x = layers.Activation('gelu', name=f'{name}_gelu', dtype=dtype)(x)
     return layers.BatchNormalization(momentum=0.9, name=f'{name}_bn', dtype=dtype)(x)
 
 def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int = 2, kernel_size: int = 3,
                         conv1d: bool = False, name: str | None = None, precision: str = 'float32',
-                        seed: int | None = None) -> keras.Model:
+                        seed: int | None = None, fused: bool = True) -> keras.Model:
     """The SurvConvMixer network (or its Conv1D variant) for images of `layout`; outputs P(death by horizon).
     `precision` is a Keras dtype policy ('float32', or 'mixed_bfloat16' to compute in bfloat16); `seed` fixes
-    every layer's initial weights explicitly (no dependence on global random state)."""
+    every layer's initial weights explicitly (no dependence on global random state); `fused=False` builds plain
+    Keras layers instead of `GeluBatchNorm` and the tiling convolutions (same mathematics, slower)."""
     p = layout.patch_side
     seeds = iter(range(0 if seed is None else seed * 1000, 10**9))
     def init(): return keras.initializers.GlorotUniform(seed=None if seed is None else next(seeds))
     d = precision  # a policy name: layers serialise it
     keep = ~layout.blank_slots
+    unit = lambda x, conv, name: _conv_act_bn(x, conv, name, d, fused)
     if conv1d:
-        Conv, Depthwise = layers.Conv1D, layers.DepthwiseConv1D
+        Conv, Depthwise = (TilingConv1D if fused else layers.Conv1D), layers.DepthwiseConv1D
         inputs = keras.Input(shape=layout.sequence_shape, name='sequence')
-        x = _conv_act_bn(inputs, Conv(width, p * p, strides=p * p, name='embedding', dtype=d, kernel_initializer=init()), 'embedding', d)
+        x = unit(inputs, Conv(width, p * p, strides=p * p, name='embedding', dtype=d, kernel_initializer=init()), 'embedding')
         keep = keep.reshape(-1).tolist()
     else:
-        Conv, Depthwise = layers.Conv2D, layers.DepthwiseConv2D
+        Conv, Depthwise = (TilingConv2D if fused else layers.Conv2D), layers.DepthwiseConv2D
         inputs = keras.Input(shape=layout.image_shape, name='image')
-        x = _conv_act_bn(inputs, Conv(width, p, strides=p, name='embedding', dtype=d, kernel_initializer=init()), 'embedding', d)
+        x = unit(inputs, Conv(width, p, strides=p, name='embedding', dtype=d, kernel_initializer=init()), 'embedding')
         keep = keep.tolist()
     for i in range(1, depth + 1):
         residual = x
-        x = _conv_act_bn(x, Depthwise(kernel_size, padding='same', name=f'mixer_{i}_depthwise', dtype=d,
-                                   depthwise_initializer=init()),
-                         f'mixer_{i}_depthwise', d)
+        x = unit(x, Depthwise(kernel_size, padding='same', name=f'mixer_{i}_depthwise', dtype=d,
+                              depthwise_initializer=init()), f'mixer_{i}_depthwise')
         x = layers.Add(name=f'mixer_{i}_residual', dtype=d)([x, residual])
-        x = _conv_act_bn(x, Conv(width, 1, name=f'mixer_{i}_pointwise', dtype=d, kernel_initializer=init()), f'mixer_{i}_pointwise', d)
+        x = unit(x, Conv(width, 1, name=f'mixer_{i}_pointwise', dtype=d, kernel_initializer=init()), f'mixer_{i}_pointwise')
     x = layers.Identity(name='feature_map', dtype=d)(x)
     x = BlankPatchMask(keep, name='blank_mask', dtype=d)(x)
     x = (layers.GlobalAveragePooling1D if conv1d else layers.GlobalAveragePooling2D)(name='pool', dtype=d)(x)
@@ -95,8 +178,8 @@ class SurvConvMixerClassifier(ClassifierMixin, BaseEstimator):
                  depth: int = 2, kernel_size: int = 3, epochs: int | None = None, batch_size: int = 64,
                  learning_rate: float = 1e-3, weight_decay: float = 1e-4, early_stopping: bool = True,
                  validation_fraction: float = 0.15, patience: int = 8, class_weight: str | None = 'balanced',
-                 precision: str = 'float32', random_state: int = 0, verbose: int = 0):
-        self.precision = precision
+                 precision: str = 'float32', fused: bool = True, random_state: int = 0, verbose: int = 0):
+        self.precision, self.fused = precision, fused
         self.pathways, self.conv1d, self.width, self.depth, self.kernel_size = pathways, conv1d, width, depth, kernel_size
         self.epochs, self.batch_size, self.learning_rate, self.weight_decay = epochs, batch_size, learning_rate, weight_decay
         self.early_stopping, self.validation_fraction, self.patience = early_stopping, validation_fraction, patience
@@ -125,7 +208,7 @@ class SurvConvMixerClassifier(ClassifierMixin, BaseEstimator):
         inputs = self._inputs(X)
         _enable_determinism(self.random_state)
         self.model_ = build_survconvmixer(self.layout_, self.width, self.depth, self.kernel_size, self.conv1d,
-                                          precision=self.precision, seed=self.random_state)
+                                          precision=self.precision, seed=self.random_state, fused=self.fused)
         self.model_.compile(optimizer=keras.optimizers.AdamW(self.learning_rate, weight_decay=self.weight_decay),
                             loss='binary_crossentropy', metrics=[keras.metrics.AUC(name='auc')])
         fit_x, fit_y, val = inputs, y.astype('float32'), None
