@@ -170,17 +170,22 @@ INTERPRETATIONS: dict[str, dict] = {
     'embedding-heldout': dict(preset='embedding', held_out=True),
 }
 
+def _fold_models_exist(out: Path, problem, cfg: RunConfig) -> list[Path]:
+    "The paths of the saved SurvConvMixer of each fold of `problem`; FileNotFoundError naming a missing one."
+    from survconvmixer.validation import fold_tasks
+    paths = [t.model_path(out / 'models') for t in fold_tasks([problem], ['SurvConvMixer'], cfg.n_repeats,
+                                                                 cfg.n_splits, cfg.seed)]
+    for path in paths:
+        if not path.exists(): raise FileNotFoundError(f"{path} is missing: rerun the command to refit its fold")
+    return paths
+
 def _fold_models(out: Path, problem, cfg: RunConfig) -> tuple[list, list]:
     "The saved SurvConvMixer of each fold of `problem`, and the sample ids each one held out."
     from survconvmixer.model import SurvConvMixerClassifier
     from survconvmixer.validation import fold_tasks
-    models, held_out = [], []
-    for task in fold_tasks([problem], ['SurvConvMixer'], cfg.n_repeats, cfg.n_splits, cfg.seed):
-        path = task.model_path(out / 'models')
-        if not path.exists(): raise FileNotFoundError(f"{path} is missing: rerun the command to refit its fold")
-        models.append(SurvConvMixerClassifier.load(path))
-        held_out.append(problem.X_train.index[list(task.test_index)])
-    return models, held_out
+    tasks = fold_tasks([problem], ['SurvConvMixer'], cfg.n_repeats, cfg.n_splits, cfg.seed)
+    models = [SurvConvMixerClassifier.load(path) for path in _fold_models_exist(out, problem, cfg)]
+    return models, [problem.X_train.index[list(t.test_index)] for t in tasks]
 
 class _InBackground:
     "Call `fn(*args, **kwargs)` in a daemon thread now (Ctrl-C does not wait for it); `result()` waits, re-raises."
@@ -196,33 +201,45 @@ class _InBackground:
         if 'error' in self._outcome: raise self._outcome['error']
         return self._outcome['value']
 
-def _interpret(out: Path, cfg: RunConfig, problems, pathways, gsva: _InBackground, figures: dict) -> pd.DataFrame:
-    """Key pathways of every problem with each of `INTERPRETATIONS`; figures saved and listed in `figures`. GSVA
-    scores (`gsva.result()`) are computed once, on the whole training cohort (they need no labels), and shared by
-    all problems."""
+def _interpret_problem(out: Path, cfg: RunConfig, problem, pathways, scores: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Key pathways of one problem with each of `INTERPRETATIONS` (one table) and its figures, saved under
+    `out/figures` (title -> path relative to `out`). Runs in a worker process: it reloads the fold models."""
     from survconvmixer.interpretation import interpret_problem
+    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    tables = []
+    models, held_out = _fold_models(out, problem, cfg)
+    tables, figures = [], {}
+    for maps, how in INTERPRETATIONS.items():
+        result = interpret_problem(problem.name, models, problem.X_train, problem.y_train,
+                                   problem.survival_train['time'], problem.survival_train['event'], pathways,
+                                   held_out=held_out if how['held_out'] else None, preset=how['preset'],
+                                   gsva=scores)
+        tables.append(result['key_pathways'].assign(maps=maps))
+        for name, fig in result['figures'].items():
+            if name == 'class_cam' and maps != 'paper': plt.close(fig); continue
+            figures[f'{problem.name}: {name} ({maps} maps)'] = _savefig(
+                fig, out / 'figures' / f'{problem.name}_{maps}_{name}.png')
+    return pd.concat(tables, ignore_index=True), figures
+
+def _interpret(out: Path, cfg: RunConfig, problems, pathways, gsva: _InBackground, figures: dict,
+               n_jobs: int = 1) -> pd.DataFrame:
+    """Key pathways of every problem (`_interpret_problem`, problems in parallel over `n_jobs` processes); figures
+    added to `figures` in problem order. GSVA scores (`gsva.result()`) are computed once, on the whole training
+    cohort (they need no labels), and shared by all problems."""
+    from joblib import Parallel, delayed
     if cfg.scaling != 'cohort':
         warnings.warn("interpretation needs the fitted SurvConvMixer models, which are saved only with "
                       "--scaling cohort: no key pathways for this run", stacklevel=2)
         return pd.DataFrame()
-    scores = None
-    for problem in problems:
-        if problem.skipped: continue
-        models, held_out = _fold_models(out, problem, cfg)
-        if scores is None: scores = gsva.result()
-        for maps, how in INTERPRETATIONS.items():
-            result = interpret_problem(problem.name, models, problem.X_train, problem.y_train,
-                                       problem.survival_train['time'], problem.survival_train['event'], pathways,
-                                       held_out=held_out if how['held_out'] else None, preset=how['preset'],
-                                       gsva=scores)
-            tables.append(result['key_pathways'].assign(maps=maps))
-            for name, fig in result['figures'].items():
-                if name == 'class_cam' and maps != 'paper': plt.close(fig); continue
-                figures[f'{problem.name}: {name} ({maps} maps)'] = _savefig(
-                    fig, out / 'figures' / f'{problem.name}_{maps}_{name}.png')
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    todo = [p for p in problems if not p.skipped]
+    if not todo: return pd.DataFrame()
+    for problem in todo: _fold_models_exist(out, problem, cfg)   # a missing model fails here, before any work
+    scores = gsva.result()
+    print(f"interpreting {len(todo)} problem(s) ({', '.join(INTERPRETATIONS)} maps) ...", file=sys.stderr)
+    results = Parallel(n_jobs=max(1, min(n_jobs, len(todo))))(
+        delayed(_interpret_problem)(out, cfg, problem, pathways, scores) for problem in todo)
+    for _, problem_figures in results: figures.update(problem_figures)
+    return pd.concat([table for table, _ in results], ignore_index=True)
 
 def recovery_table(key: pd.DataFrame, planted: list[str]) -> pd.DataFrame:
     "Per problem and maps: planted pathways found among the key pathways, and unplanted ones called key."
@@ -281,7 +298,7 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
                                                      out / 'figures' / 'radar_ev.png')
     key = pd.DataFrame()
     if interpret:
-        key = _interpret(out, cfg, problems, pathways, gsva, figures)
+        key = _interpret(out, cfg, problems, pathways, gsva, figures, n_jobs=n_jobs)
         key.to_csv(out / 'key_pathways.csv', index=False)
         if truth is not None and len(key):
             recovery_table(key, truth.planted_pathways).to_csv(out / 'key_pathway_recovery.csv', index=False)

@@ -90,6 +90,9 @@ def _cam_function(model: keras.Model, layer: str, method: str, relu: bool):
             grads = tf.reduce_mean(grads, axis=list(range(1, len(A.shape) - 1)), keepdims=True)
         cam = tf.reduce_sum(grads * A, axis=-1)
         return tf.nn.relu(cam) if relu else cam
+    # one compiled function per model is the design (each traced once); TensorFlow's "frequent retracing" warning
+    # counts the functions of several models as retraces of one, so it is switched off for these
+    cams._omit_frequent_tracing_warning = True
     cache[layer, method, relu] = cams, sub
     return cams, sub
 

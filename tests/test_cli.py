@@ -7,14 +7,18 @@ import pytest
 from survconvmixer.cli import INTERPRETATIONS, main
 from survconvmixer.interpretation import KEY_PATHWAY_COLUMNS
 
-ARGS = ['reproduce', '--models', 'SurvConvMixer', '--horizons', '3', '--n-train', '700', '--n-external', '120',
-        '--folds', '2', '--n-jobs', '1', '--quiet']
+ARGS = ['reproduce', '--models', 'SurvConvMixer', '--horizons', '1,3', '--n-train', '700', '--n-external', '120',
+        '--folds', '2', '--quiet']
+
+
+def _args(out, n_jobs: int = 1) -> list[str]:
+    return ARGS + ['--n-jobs', str(n_jobs), '--out', str(out)]
 
 
 @pytest.fixture(scope='module')
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp('run')
-    assert main(ARGS + ['--out', str(out)]) == 0
+    assert main(_args(out)) == 0
     return out
 
 
@@ -51,10 +55,10 @@ def test_figures_and_report(run_dir):
 
 def test_rerun_resumes_and_reinterprets(run_dir):
     before = pd.read_csv(run_dir / 'folds.csv')
-    assert main(ARGS + ['--out', str(run_dir)]) == 0
+    assert main(_args(run_dir)) == 0
     after = pd.read_csv(run_dir / 'folds.csv')
     pd.testing.assert_frame_equal(before, after)           # nothing refitted
-    assert len(pd.read_csv(run_dir / 'key_pathways.csv')) == 2 * 40
+    assert len(pd.read_csv(run_dir / 'key_pathways.csv')) == 2 * 2 * 40   # 2 problems x 2 kinds of maps
 
 
 def test_missing_model_file_is_a_clear_error(run_dir, tmp_path, capsys):
@@ -62,5 +66,18 @@ def test_missing_model_file_is_a_clear_error(run_dir, tmp_path, capsys):
     copy = tmp_path / 'copy'
     shutil.copytree(run_dir, copy)
     next((copy / 'models').glob('*.keras')).unlink()
-    assert main(ARGS + ['--out', str(copy)]) == 2
+    assert main(_args(copy)) == 2
     assert 'is missing' in capsys.readouterr().err
+
+
+def test_interpretation_in_two_processes_equals_one(run_dir, tmp_path):
+    "Problems are interpreted in parallel (`--n-jobs`): the same key pathways and figures as one process."
+    import shutil
+    copy = tmp_path / 'copy'
+    shutil.copytree(run_dir, copy)
+    (copy / 'key_pathways.csv').unlink()
+    shutil.rmtree(copy / 'figures')
+    assert main(_args(copy, n_jobs=2)) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(copy / 'key_pathways.csv'), pd.read_csv(run_dir / 'key_pathways.csv'))
+    assert {p.name for p in (copy / 'figures').iterdir()} == {p.name for p in (run_dir / 'figures').iterdir()}
+    assert pd.read_csv(copy / 'key_pathways.csv').problem.nunique() == 2

@@ -83,6 +83,18 @@ def test_mean_baseline_centres_the_linear_head(layout):
     np.testing.assert_allclose(signed.mean(axis=0), 0, atol=1e-6 * np.abs(raw).max())
 
 
+def test_maps_of_many_models_do_not_warn_about_retracing(layout, caplog):
+    "One compiled map function per model, each traced once: TensorFlow must not call that frequent retracing."
+    x = np.random.default_rng(4).random((9, *layout.image_shape)).astype('float32')
+    keras.utils.set_random_seed(5)
+    nets = [build_survconvmixer(layout, width=4) for _ in range(7)]
+    with caplog.at_level('WARNING', logger='tensorflow'):
+        for net in nets:
+            for size in (9, 4):  # two batch sizes per model: still one trace (the batch dimension is open)
+                grad_cam(net, x[:size], layout=layout)
+    assert not [r for r in caplog.records if 'retracing' in r.getMessage()], caplog.text
+
+
 def test_mixed_precision_network(layout):
     keras.utils.set_random_seed(4)
     net = build_survconvmixer(layout, width=8, precision='mixed_bfloat16')
