@@ -140,6 +140,7 @@ def package_versions() -> dict[str, str]:
     return {'python': platform.python_version(), **{p: v(p) for p in PACKAGES}}
 
 def _check_resume(out: Path, cfg: RunConfig):
+    "Refuse an `out` folder that holds a run with another configuration (a rerun with the same one resumes)."
     path = out / 'config.json'
     current = json.loads(json.dumps(asdict(cfg)))
     if path.exists():
@@ -148,7 +149,11 @@ def _check_resume(out: Path, cfg: RunConfig):
             diff = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
             raise ValueError(f"{out} holds a run with another configuration (differs in {diff}); "
                              "use another --out or delete the folder")
-    else: path.write_text(json.dumps(current, indent=1))
+
+def _claim_folder(out: Path, cfg: RunConfig):
+    "Write `out/config.json` (once the inputs have loaded: a run that fails on its inputs leaves no claim behind)."
+    path = out / 'config.json'
+    if not path.exists(): path.write_text(json.dumps(json.loads(json.dumps(asdict(cfg))), indent=1))
 
 def _method_factories(cfg: RunConfig, pathways) -> dict:
     from survconvmixer.benchmarks import method_factory
@@ -263,6 +268,7 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
     _check_resume(out, cfg)
     started = time.strftime('%Y-%m-%dT%H:%M:%S')
     train, external, pathways, truth, checksums = load_inputs(cfg)
+    _claim_folder(out, cfg)
     cohorts = {'train': train, **({'external': external} if external is not None else {})}
     prefix = cfg.name or ('demo' if cfg.data == 'demo' else train.name)
     problems = make_problems(train, external, cfg.horizons, scaling=cfg.scaling, prefix=prefix)
