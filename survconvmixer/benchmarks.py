@@ -30,10 +30,10 @@ from .pathways import PathwayCollection
 
 # %% auto #0
 __all__ = ['PAPER_HYPERPARAMETERS', 'PAPER_GRIDS', 'FAST_EPOCHS', 'METHODS', 'SURVCONVMIXER_METHODS', 'PAPER_AUC',
-           'PathwayGeneSelector', 'make_classical', 'grid_search_method', 'gene_groups_from_pathways', 'treemap_layout',
-           'treemap_pixel_weights', 'GeneExpImgTLClassifier', 'PathCNNClassifier', 'CoxElasticNetRisk',
-           'make_geneexpimgtl', 'make_pathcnn', 'make_coxnet', 'method_factory', 'mean_auc_table', 'format_table1',
-           'plot_radar', 'plot_auc_boxes']
+           'PathwayGeneSelector', 'make_classical', 'grid_search_method', 'mutual_info_genes',
+           'gene_groups_from_pathways', 'treemap_layout', 'treemap_pixel_weights', 'GeneExpImgTLClassifier',
+           'PathCNNClassifier', 'CoxElasticNetRisk', 'make_geneexpimgtl', 'make_pathcnn', 'make_coxnet',
+           'method_factory', 'mean_auc_table', 'format_table1', 'plot_radar', 'plot_auc_boxes']
 
 # %% ../nbs/06_benchmarks.ipynb #ef1aa9d1
 def _check_expression(X, who: str) -> pd.DataFrame:
@@ -222,6 +222,89 @@ class _KerasImageClassifier(ClassifierMixin, BaseEstimator):
         "0/1 at probability 0.5."
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
+# %% ../nbs/06_benchmarks.ipynb #fe086d80
+def _kth_neighbour_distance(values: np.ndarray, k: int) -> np.ndarray:
+    "Per row of `values` (genes x samples of one class): each sample's distance to its k-th nearest other sample."
+    order = np.argsort(values, axis=1, kind='stable')
+    s = np.take_along_axis(values, order, axis=1)
+    candidates = np.full((*s.shape, 2 * k), np.inf)
+    for j in range(1, k + 1):   # in sorted order the k nearest lie among the k below and the k above
+        below, above = s[:, j:] - s[:, :-j], s[:, :-j] - s[:, j:]
+        candidates[:, j:, j - 1] = np.sqrt(below * below)          # a k-d tree's sqrt of the squared distance
+        candidates[:, :-j, k + j - 1] = np.sqrt(above * above)
+    kth = np.partition(candidates, k - 1, axis=2)[:, :, k - 1]
+    out = np.empty_like(kth)
+    np.put_along_axis(out, order, kth, axis=1)
+    return out
+
+def _count_within(sorted_values: np.ndarray, centres: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Per row: how many of `sorted_values` lie within radius r of each centre c (a value of the row), tested as a
+    k-d tree does, `(x - c)**2 <= r**2` in floating point: bounds by `searchsorted`, then moved to where the test
+    changes."""
+    n_rows, n = sorted_values.shape
+    rows = np.arange(n_rows)[:, None]
+    squared_radius = radius * radius
+    def inside(i):
+        d = sorted_values[rows, i] - centres
+        return d * d <= squared_radius
+    lo = np.stack([np.searchsorted(sorted_values[r], centres[r] - radius[r], 'left') for r in range(n_rows)])
+    hi = np.stack([np.searchsorted(sorted_values[r], centres[r] + radius[r], 'right') for r in range(n_rows)])
+    for _ in range(n):   # lo: the first index inside (the centre itself always is)
+        down = (lo > 0) & inside(np.maximum(lo - 1, 0))
+        at = np.minimum(lo, n - 1)
+        up = ~down & ~inside(at) & (sorted_values[rows, at] < centres)
+        if not (down.any() or up.any()): break
+        lo = lo - down + up
+    for _ in range(n):   # hi: one past the last index inside
+        up = (hi < n) & inside(np.minimum(hi, n - 1))
+        at = np.maximum(hi - 1, 0)
+        down = ~up & ~inside(at) & (sorted_values[rows, at] > centres)
+        if not (down.any() or up.any()): break
+        hi = hi + up - down
+    return hi - lo
+
+def mutual_info_genes(X, y, n_neighbors: int = 3, random_state=None, chunk: int = 2000) -> np.ndarray:
+    """Mutual information (nats) between each column of `X` (continuous) and the discrete labels `y`: equal to
+    `sklearn.feature_selection.mutual_info_classif(X, y, discrete_features=False, n_neighbors=n_neighbors,
+    random_state=random_state)`, computed for `chunk` genes at a time instead of one."""
+    from scipy.special import digamma
+    from sklearn.neighbors import NearestNeighbors
+    from sklearn.preprocessing import scale
+    from sklearn.utils import check_random_state
+    X = np.array(X, dtype=np.float64)   # a copy: scaled and jittered in place below
+    y = np.asarray(y)
+    if X.ndim != 2 or len(y) != len(X): raise ValueError(f"X must be samples x genes with one label per sample")
+    if n_neighbors < 1: raise ValueError(f"n_neighbors must be at least 1, got {n_neighbors}")
+    n, n_genes = X.shape
+    # scikit-learn's preprocessing, statement for statement: its boolean column selection returns a column-major
+    # copy, which sets the summation order of the standard deviations and so their last bits
+    rng, columns = check_random_state(random_state), np.ones(n_genes, dtype=bool)
+    X[:, columns] = scale(X[:, columns], with_mean=False, copy=False)
+    means = np.maximum(1, np.mean(np.abs(X[:, columns]), axis=0))
+    X[:, columns] += 1e-10 * means * rng.standard_normal(size=(n, n_genes))
+    labels, y_index = np.unique(y, return_inverse=True)
+    counts = np.bincount(y_index)[y_index].astype(np.float64)
+    k_all = np.minimum(n_neighbors, counts - 1)
+    keep = counts > 1                         # samples alone in their class are left out
+    mi = np.empty(n_genes)
+    for start in range(0, n_genes, chunk):
+        C = np.ascontiguousarray(X[:, start:start + chunk].T)      # genes x samples
+        radius = np.empty(C.shape)
+        for label in range(len(labels)):
+            mask = (y_index == label) & keep
+            if not mask.any(): continue
+            k = int(k_all[mask][0])
+            if k < mask.sum() // 2: distances = _kth_neighbour_distance(C[:, mask], k)
+            else:   # scikit-learn searches classes this small by brute force (other rounding): do the same
+                nn = NearestNeighbors(n_neighbors=k)
+                distances = np.stack([nn.fit(row[mask][:, None]).kneighbors()[0][:, -1] for row in C])
+            radius[:, mask] = np.nextafter(distances, 0)
+        C, radius = C[:, keep], radius[:, keep]
+        m_all = _count_within(np.sort(C, axis=1), C, radius).astype(np.float64)
+        mi[start:start + chunk] = (digamma(int(keep.sum())) + np.mean(digamma(k_all[keep]))
+                                   - np.mean(digamma(counts[keep])) - np.mean(digamma(m_all), axis=1))
+    return np.maximum(0, mi)
+
 # %% ../nbs/06_benchmarks.ipynb #2dd4091c
 def gene_groups_from_pathways(genes: Sequence[str], pathways: PathwayCollection, other: str = 'other') -> pd.Series:
     "Group of each gene: the first pathway of `pathways` that contains it, else `other`."
@@ -299,7 +382,7 @@ class GeneExpImgTLClassifier(_KerasImageClassifier):
             warnings.warn(f"{self._who}: X has {X.shape[1]} genes, fewer than n_genes={self.n_genes}; using all of them",
                           stacklevel=2)
             n_keep = X.shape[1]
-        mi = mutual_info_classif(values, y, n_neighbors=self.mi_neighbors, random_state=self.random_state)
+        mi = mutual_info_genes(values, y, n_neighbors=self.mi_neighbors, random_state=self.random_state)
         self.mi_ = pd.Series(mi, index=X.columns, name='mutual_information')
         keep = np.argsort(-mi, kind='stable')[:n_keep]
         self.selected_genes_ = list(X.columns[keep])

@@ -16,7 +16,8 @@ from sklearn.model_selection import KFold, cross_val_score
 from survconvmixer.benchmarks import (
     METHODS, PAPER_AUC, PAPER_GRIDS, PAPER_HYPERPARAMETERS, CoxElasticNetRisk, GeneExpImgTLClassifier,
     PathCNNClassifier, PathwayGeneSelector, format_table1, gene_groups_from_pathways, grid_search_method,
-    make_classical, make_coxnet, make_geneexpimgtl, make_pathcnn, mean_auc_table, method_factory, plot_auc_boxes,
+    make_classical, make_coxnet, make_geneexpimgtl, make_pathcnn, mean_auc_table, method_factory, mutual_info_genes,
+    plot_auc_boxes,
     plot_radar, treemap_layout, treemap_pixel_weights)
 from survconvmixer.data import minmax_scale_genes
 from survconvmixer.pathways import PathwayCollection
@@ -233,13 +234,27 @@ def test_geneexpimgtl_mutual_information_sees_only_training_rows(data):
     est = _fit(_make('GeneExpImgTL', data['pw'], epochs=1), data, rows=rows)
     X_a, y_a = data['Xtr'].iloc[rows], data['ytr'].iloc[rows]
     by_hand = mutual_info_classif(X_a.to_numpy(), y_a.to_numpy(), n_neighbors=3, random_state=0)
-    np.testing.assert_allclose(est.mi_.to_numpy(), by_hand)
+    np.testing.assert_array_equal(est.mi_.to_numpy(), by_hand)     # mutual_info_genes: scikit-learn's numbers
     assert est.selected_genes_ == list(X_a.columns[np.argsort(-by_hand, kind='stable')[:40]])
     all_rows = mutual_info_classif(data['Xtr'].to_numpy(), data['ytr'].to_numpy(), n_neighbors=3, random_state=0)
     assert not np.allclose(est.mi_.to_numpy(), all_rows)
     # the genes of the informative pathways carry much more information than the others
     signal = est.mi_.index.str.startswith(('P1', 'P2'))
     assert est.mi_[signal].mean() > 3 * est.mi_[~signal].mean()
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 80), n_genes=st.integers(1, 12), n_classes=st.integers(1, 3), k=st.integers(1, 5),
+       decimals=st.sampled_from([None, 0, 1]), seed=st.integers(0, 10_000))
+def test_mutual_info_genes_equals_scikit_learn(n, n_genes, n_classes, k, decimals, seed):
+    "Bit for bit, whatever the ties (rounded values), class sizes (one-sample classes included) and k."
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_genes)) * rng.choice([1e-3, 1.0, 1e3], n_genes)
+    if decimals is not None: X = np.round(X, decimals)
+    y = rng.integers(0, n_classes, n)
+    if len(np.unique(y)) < 2 or np.bincount(y).max() < 2: return   # scikit-learn needs a class of two or more
+    expected = mutual_info_classif(X, y, discrete_features=False, n_neighbors=k, random_state=seed)
+    np.testing.assert_array_equal(mutual_info_genes(X, y, n_neighbors=k, random_state=seed, chunk=5), expected)
 
 
 def test_coxnet_penalty_and_coefficients_from_training_rows_only(data):
