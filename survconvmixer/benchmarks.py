@@ -33,7 +33,7 @@ __all__ = ['PAPER_HYPERPARAMETERS', 'PAPER_GRIDS', 'FAST_EPOCHS', 'METHODS', 'SU
            'PathwayGeneSelector', 'make_classical', 'grid_search_method', 'mutual_info_genes',
            'gene_groups_from_pathways', 'treemap_layout', 'treemap_pixel_weights', 'GeneExpImgTLClassifier',
            'PathCNNClassifier', 'CoxElasticNetRisk', 'make_geneexpimgtl', 'make_pathcnn', 'make_coxnet',
-           'method_factory', 'mean_auc_table', 'format_table1', 'plot_radar', 'plot_auc_boxes']
+           'method_factory', 'mean_auc_table', 'format_table1', 'plot_radar']
 
 # %% ../nbs/06_benchmarks.ipynb #ef1aa9d1
 def _check_expression(X, who: str) -> pd.DataFrame:
@@ -692,34 +692,5 @@ def plot_radar(table: pd.DataFrame, metric_col: str, title: str = '', methods: S
     ax.set_rlabel_position(180 / max(len(problems), 1))  # radial labels between the first two axes
     ax.set_title(title, pad=22, fontsize=12)
     ax.legend(loc='upper left', bbox_to_anchor=(1.12, 1.05), frameon=False, fontsize=9)
-    fig.tight_layout()
-    return fig
-
-def plot_auc_boxes(folds: pd.DataFrame, methods: Sequence[str] | None = None, problems: Sequence[str] | None = None):
-    "Box plots of the per-fit AUC per problem and method, internal (IV) and external (EV) side by side."
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-    mean_auc_table(folds)  # checks the columns
-    methods = list(methods) if methods is not None else list(dict.fromkeys(folds.method))
-    problems = list(problems) if problems is not None else list(dict.fromkeys(folds.problem))
-    long = folds.melt(id_vars=['problem', 'method'], value_vars=['iv_auc', 'ev_auc'], var_name='validation',
-                      value_name='auc')
-    width = max(9.0, 1.2 + 0.45 * len(problems) * max(len(methods), 2))
-    fig, axes = plt.subplots(1, 2, figsize=(width, 4.2), sharey=True)
-    for ax, (col, label) in zip(axes, [('iv_auc', 'Internal validation (CV)'), ('ev_auc', 'External validation')]):
-        panel = long[(long.validation == col) & long.auc.notna()]  # no external cohort / one-class labels: NaN
-        if panel.empty:
-            ax.text(0.5, 0.5, f'no {label.lower()} AUC\n(no external cohort, or\none class in its labels)',
-                    ha='center', va='center', transform=ax.transAxes, color='grey')
-        else:
-            sns.boxplot(data=panel, x='problem', y='auc', hue='method', order=problems,
-                        hue_order=methods, ax=ax, fliersize=2, linewidth=0.8, palette='tab10')
-        ax.axhline(0.5, ls='--', lw=0.9, color='grey')
-        ax.set_title(label)
-        ax.set_xlabel('')
-        ax.set_ylabel('AUC')
-        if ax.get_legend() is not None: ax.get_legend().remove()
-    handles, labels = max((ax.get_legend_handles_labels() for ax in axes), key=lambda hl: len(hl[0]))
-    fig.legend(handles, labels, loc='center left', bbox_to_anchor=(1.0, 0.5), frameon=False, title='method')
     fig.tight_layout()
     return fig

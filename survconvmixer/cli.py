@@ -261,7 +261,7 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
               progress: bool = True) -> dict:
     "Run the whole job into `out`; returns the paths of what it wrote."
     from survconvmixer.validation import make_problems, run_validation, summarise_folds, plot_auc_distributions
-    from survconvmixer.benchmarks import format_table1, mean_auc_table, plot_radar, plot_auc_boxes
+    from survconvmixer.benchmarks import format_table1, mean_auc_table, plot_radar
     from survconvmixer.labelling import label_distribution, plot_label_distribution
     import matplotlib; matplotlib.use('Agg')
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -295,7 +295,7 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
     figures['AUC per fold (SurvConvMixer, paper Figs 1-2)'] = _savefig(
         plot_auc_distributions(folds, 'SurvConvMixer' if 'SurvConvMixer' in cfg.models else None),
         out / 'figures' / 'auc_distributions.png')
-    figures['AUC per method'] = _savefig(plot_auc_boxes(folds), out / 'figures' / 'auc_boxes.png')
+    figures['AUC per method'] = _savefig(plot_auc_distributions(folds), out / 'figures' / 'auc_boxes.png')
     means = mean_auc_table(folds)
     if len(cfg.models) > 1 and means.problem.nunique() >= 3:
         figures['Radar: mean IV AUC (paper Fig 3)'] = _savefig(plot_radar(means, 'iv_auc', 'Mean internal-validation AUC'),

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 import time, warnings
 import numpy as np
 import pandas as pd
@@ -226,29 +226,42 @@ def summarise_folds(folds: pd.DataFrame) -> pd.DataFrame:
     agg.columns = [f'{m}_{s}' for m, s in agg.columns]
     return agg.assign(n_folds=folds.groupby(['problem', 'method']).size()).reset_index()
 
-def plot_auc_distributions(folds: pd.DataFrame, method: str | None = None):
-    "AUC per fold, IV and EV side by side for each problem (paper Figs 1-2); one method or all (hue)."
+def plot_auc_distributions(folds: pd.DataFrame, methods: str | Sequence[str] | None = None,
+                           problems: Sequence[str] | None = None):
+    """AUC of every fit as box plots with one dot per fit, per problem (x) and method (colour), internal (CV) and
+    external validation side by side (paper Figs 1-2). `methods`: one name, a list (in legend order) or None for
+    all; `problems`: the order of the x axis. A panel without AUC (no external cohort, or one class in its labels)
+    says so."""
     import matplotlib.pyplot as plt
     import seaborn as sns
-    data = folds if method is None else folds[folds.method == method]
+    missing = sorted({'problem', 'method', 'iv_auc', 'ev_auc'} - set(folds.columns))
+    if missing: raise ValueError(f"folds lacks the columns {missing}")
+    methods = [methods] if isinstance(methods, str) else (list(methods) if methods is not None
+                                                          else list(dict.fromkeys(folds.method)))
+    unknown = [m for m in methods if m not in set(folds.method)]
+    if unknown: raise ValueError(f"no folds of {unknown}; methods present: {sorted(set(folds.method))}")
+    data = folds[folds.method.isin(methods)]
+    problems = list(problems) if problems is not None else list(dict.fromkeys(data.problem))
     long = data.melt(id_vars=['problem', 'method'], value_vars=['iv_auc', 'ev_auc'], var_name='validation',
-                     value_name='AUC').replace({'iv_auc': 'internal (CV)', 'ev_auc': 'external'})
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
-    for ax, name in zip(axes, ['internal (CV)', 'external']):
-        part = long[(long.validation == name) & long.AUC.notna()]
-        ax.set_title(f'{name} validation')
-        if part.empty:
-            ax.text(0.5, 0.5, f'no {name} AUC\n(no external cohort, or one class only)', ha='center',
-                    va='center', transform=ax.transAxes, color='grey')
-            continue
-        sns.boxplot(data=part, x='problem', y='AUC', hue='method', ax=ax, fliersize=0, linewidth=0.8)
-        sns.stripplot(data=part, x='problem', y='AUC', hue='method', dodge=True, ax=ax, size=3, palette='dark:k',
-                      alpha=0.5, legend=False)
-        ax.axhline(0.5, ls='--', c='grey', lw=0.8)
-        ax.tick_params(axis='x', rotation=20)
+                     value_name='AUC')
+    width = max(9.0, 1.2 + 0.45 * len(problems) * max(len(methods), 2))
+    fig, axes = plt.subplots(1, 2, figsize=(width, 4.2), sharey=True)
+    for ax, (col, label) in zip(axes, [('iv_auc', 'Internal validation (CV)'), ('ev_auc', 'External validation')]):
+        panel = long[(long.validation == col) & long.AUC.notna()]
+        if panel.empty:
+            ax.text(0.5, 0.5, f'no {label.lower()} AUC\n(no external cohort, or\none class in its labels)',
+                    ha='center', va='center', transform=ax.transAxes, color='grey')
+        else:
+            common = dict(data=panel, x='problem', y='AUC', hue='method', order=problems, hue_order=methods, ax=ax)
+            sns.boxplot(**common, fliersize=0, linewidth=0.8, palette='tab10' if len(methods) <= 10 else 'tab20')
+            sns.stripplot(**common, dodge=True, size=2.5, palette='dark:k', alpha=0.45, legend=False)
+        ax.axhline(0.5, ls='--', lw=0.9, color='grey')
+        ax.set_title(label)
+        ax.set_xlabel('')
+        ax.tick_params(axis='x', rotation=20 if len(problems) > 4 else 0)
         if ax.get_legend() is not None: ax.get_legend().remove()
-    handles, labels = axes[0].get_legend_handles_labels()
-    if handles: axes[1].legend(handles, labels, bbox_to_anchor=(1.02, 1), loc='upper left', title='method')
-    fig.suptitle('AUC per fold' + (f' — {method}' if method else ''))
+    handles, labels = max((ax.get_legend_handles_labels() for ax in axes), key=lambda hl: len(hl[0]))
+    if handles: fig.legend(handles, labels, loc='center left', bbox_to_anchor=(1.0, 0.5), frameon=False, title='method')
+    fig.suptitle('AUC per fit' + (f' — {methods[0]}' if len(methods) == 1 else ''))
     fig.tight_layout()
     return fig

@@ -17,10 +17,10 @@ from survconvmixer.benchmarks import (
     METHODS, PAPER_AUC, PAPER_GRIDS, PAPER_HYPERPARAMETERS, CoxElasticNetRisk, GeneExpImgTLClassifier,
     PathCNNClassifier, PathwayGeneSelector, format_table1, gene_groups_from_pathways, grid_search_method,
     make_classical, make_coxnet, make_geneexpimgtl, make_pathcnn, mean_auc_table, method_factory, mutual_info_genes,
-    plot_auc_boxes,
     plot_radar, treemap_layout, treemap_pixel_weights)
 from survconvmixer.data import minmax_scale_genes
 from survconvmixer.pathways import PathwayCollection
+from survconvmixer.validation import plot_auc_distributions
 
 BENCHMARKS = list(METHODS)  # the two SurvConvMixer names live in survconvmixer.model and are not tested here
 CNNS = ['GeneExpImgTL', 'PathCNN']
@@ -422,6 +422,7 @@ def test_figures():
     expected = folds[folds.method == 'SurvConvMixer'].groupby('problem', sort=False).iv_auc.mean().to_numpy()
     np.testing.assert_allclose(line[:-1], expected)
     assert line[-1] == line[0]  # the polygon is closed
-    boxes = plot_auc_boxes(folds)
+    boxes = plot_auc_distributions(folds)
     assert len(boxes.axes) == 2 and boxes.axes[0].get_title().startswith('Internal')
+    assert [t.get_text() for t in boxes.legends[0].get_texts()] == ['SurvConvMixer', 'PathCNN', 'KNN']
     plt.close('all')
