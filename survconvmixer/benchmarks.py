@@ -273,7 +273,7 @@ def mutual_info_genes(X, y, n_neighbors: int = 3, random_state=None, chunk: int 
     from sklearn.utils import check_random_state
     X = np.array(X, dtype=np.float64)   # a copy: scaled and jittered in place below
     y = np.asarray(y)
-    if X.ndim != 2 or len(y) != len(X): raise ValueError(f"X must be samples x genes with one label per sample")
+    if X.ndim != 2 or len(y) != len(X): raise ValueError("X must be samples x genes with one label per sample")
     if n_neighbors < 1: raise ValueError(f"n_neighbors must be at least 1, got {n_neighbors}")
     n, n_genes = X.shape
     # scikit-learn's preprocessing, statement for statement: its boolean column selection returns a column-major

@@ -153,7 +153,7 @@ def _check_resume(out: Path, cfg: RunConfig):
 def _claim_folder(out: Path, cfg: RunConfig):
     "Write `out/config.json` (once the inputs have loaded: a run that fails on its inputs leaves no claim behind)."
     path = out / 'config.json'
-    if not path.exists(): path.write_text(json.dumps(json.loads(json.dumps(asdict(cfg))), indent=1))
+    if not path.exists(): path.write_text(json.dumps(asdict(cfg), indent=1))
 
 def _method_factories(cfg: RunConfig, pathways) -> dict:
     from survconvmixer.benchmarks import method_factory
@@ -175,22 +175,21 @@ INTERPRETATIONS: dict[str, dict] = {
     'embedding-heldout': dict(preset='embedding', held_out=True),
 }
 
-def _fold_models_exist(out: Path, problem, cfg: RunConfig) -> list[Path]:
-    "The paths of the saved SurvConvMixer of each fold of `problem`; FileNotFoundError naming a missing one."
+def _saved_fold_models(out: Path, problem, cfg: RunConfig) -> list[tuple]:
+    "Each SurvConvMixer fold task of `problem` with its saved model file; FileNotFoundError naming a missing one."
     from survconvmixer.validation import fold_tasks
-    paths = [t.model_path(out / 'models') for t in fold_tasks([problem], ['SurvConvMixer'], cfg.n_repeats,
-                                                                 cfg.n_splits, cfg.seed)]
-    for path in paths:
+    saved = [(t, t.model_path(out / 'models'))
+             for t in fold_tasks([problem], ['SurvConvMixer'], cfg.n_repeats, cfg.n_splits, cfg.seed)]
+    for _, path in saved:
         if not path.exists(): raise FileNotFoundError(f"{path} is missing: rerun the command to refit its fold")
-    return paths
+    return saved
 
 def _fold_models(out: Path, problem, cfg: RunConfig) -> tuple[list, list]:
     "The saved SurvConvMixer of each fold of `problem`, and the sample ids each one held out."
     from survconvmixer.model import SurvConvMixerClassifier
-    from survconvmixer.validation import fold_tasks
-    tasks = fold_tasks([problem], ['SurvConvMixer'], cfg.n_repeats, cfg.n_splits, cfg.seed)
-    models = [SurvConvMixerClassifier.load(path) for path in _fold_models_exist(out, problem, cfg)]
-    return models, [problem.X_train.index[list(t.test_index)] for t in tasks]
+    saved = _saved_fold_models(out, problem, cfg)
+    return ([SurvConvMixerClassifier.load(path) for _, path in saved],
+            [problem.X_train.index[list(t.test_index)] for t, _ in saved])
 
 class _InBackground:
     "Call `fn(*args, **kwargs)` in a daemon thread now (Ctrl-C does not wait for it); `result()` waits, re-raises."
@@ -238,7 +237,7 @@ def _interpret(out: Path, cfg: RunConfig, problems, pathways, gsva: _InBackgroun
         return pd.DataFrame()
     todo = [p for p in problems if not p.skipped]
     if not todo: return pd.DataFrame()
-    for problem in todo: _fold_models_exist(out, problem, cfg)   # a missing model fails here, before any work
+    for problem in todo: _saved_fold_models(out, problem, cfg)   # a missing model fails here, before any work
     scores = gsva.result()
     print(f"interpreting {len(todo)} problem(s) ({', '.join(INTERPRETATIONS)} maps) ...", file=sys.stderr)
     results = Parallel(n_jobs=max(1, min(n_jobs, len(todo))))(

@@ -238,8 +238,9 @@ def plot_auc_distributions(folds: pd.DataFrame, methods: str | Sequence[str] | N
     if missing: raise ValueError(f"folds lacks the columns {missing}")
     methods = [methods] if isinstance(methods, str) else (list(methods) if methods is not None
                                                           else list(dict.fromkeys(folds.method)))
-    unknown = [m for m in methods if m not in set(folds.method)]
-    if unknown: raise ValueError(f"no folds of {unknown}; methods present: {sorted(set(folds.method))}")
+    present = set(folds.method)
+    unknown = [m for m in methods if m not in present]
+    if unknown: raise ValueError(f"no folds of {unknown}; methods present: {sorted(present)}")
     data = folds[folds.method.isin(methods)]
     problems = list(problems) if problems is not None else list(dict.fromkeys(data.problem))
     long = data.melt(id_vars=['problem', 'method'], value_vars=['iv_auc', 'ev_auc'], var_name='validation',
