@@ -188,26 +188,37 @@ class _KerasImageClassifier(ClassifierMixin, BaseEstimator):
     _who = 'image CNN'
 
     def _fit_network(self, images: np.ndarray, y: np.ndarray):
-        keras = _keras()
-        keras.utils.set_random_seed(int(self.random_state))
-        self.classes_ = np.array([0, 1])
-        model = self._build_network(keras, images.shape[1:])
-        early = bool(self.validation_fraction)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate), loss='binary_crossentropy',
-                      metrics=[keras.metrics.AUC(name='auc')] if early else [])
-        fit_x, fit_y, validation, callbacks = images, y, None, []
-        if early:
-            split = StratifiedShuffleSplit(1, test_size=self.validation_fraction, random_state=self.random_state)
-            inner, held = next(split.split(images, y))
-            fit_x, fit_y, validation = images[inner], y[inner], (images[held], y[held].astype('float32'))
-            callbacks.append(keras.callbacks.EarlyStopping(monitor='val_auc', mode='max', patience=self.patience,
-                                                           restore_best_weights=True))
-        history = model.fit(fit_x, fit_y.astype('float32'), epochs=int(self.epochs), batch_size=int(self.batch_size),
-                            class_weight=_class_weights(self.class_weight, fit_y), validation_data=validation,
-                            callbacks=callbacks, verbose=self.verbose, shuffle=True)
-        self.model_ = model
-        self.history_ = pd.DataFrame(history.history)
-        return self
+        from survconvmixer.model import FIT_LOCK, batches, fit_reusing_network
+        with FIT_LOCK:  # Keras's random state is global: one fit at a time per process (model notebook)
+            keras = _keras()
+            keras.utils.set_random_seed(int(self.random_state))
+            self.classes_ = np.array([0, 1])
+            model = self._build_network(keras, images.shape[1:])
+            early = bool(self.validation_fraction)
+            def compile(network):
+                network.compile(optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
+                                loss='binary_crossentropy', metrics=[keras.metrics.AUC(name='auc')] if early else [])
+            fit_x, fit_y, validation, callbacks = images, y, None, []
+            if early:
+                split = StratifiedShuffleSplit(1, test_size=self.validation_fraction, random_state=self.random_state)
+                inner, held = next(split.split(images, y))
+                fit_x, fit_y = images[inner], y[inner]
+                validation = batches((images[held], y[held].astype('float32')), int(self.batch_size))
+                callbacks.append(keras.callbacks.EarlyStopping(monitor='val_auc', mode='max', patience=self.patience,
+                                                               restore_best_weights=True))
+            weights = _class_weights(self.class_weight, fit_y) or {0: 1.0, 1: 1.0}
+            sample_weights = np.where(fit_y == 1, weights[1], weights[0]).astype('float32')
+            train = batches((fit_x, fit_y.astype('float32'), sample_weights), int(self.batch_size),
+                            shuffle_seed=int(self.random_state))
+            def fit(network):
+                return network.fit(train, epochs=int(self.epochs), validation_data=validation, callbacks=callbacks,
+                                   shuffle=False, verbose=self.verbose)  # `train` reshuffles itself, seeded
+            params = {k: v for k, v in self.get_params().items() if k not in ('pathways', 'random_state', 'verbose')}
+            key = (type(self).__name__, images.shape[1:], repr(sorted(params.items())))
+            history = fit_reusing_network(model, key, compile, fit)
+            self.model_ = model
+            self.history_ = pd.DataFrame(history.history)
+            return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         "Columns: P(alive past the horizon), P(died by the horizon)."

@@ -4,7 +4,8 @@
 
 # %% ../nbs/04_model.ipynb #96005da5
 from __future__ import annotations
-import json, os, time, warnings
+import json, os, threading, time, warnings
+from typing import Callable
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -21,7 +22,8 @@ import keras
 from keras import layers
 
 # %% auto #0
-__all__ = ['BlankPatchMask', 'GeluBatchNorm', 'TilingConv2D', 'TilingConv1D', 'build_survconvmixer', 'SurvConvMixerClassifier']
+__all__ = ['FIT_LOCK', 'MAX_REUSED_NETWORKS', 'BlankPatchMask', 'GeluBatchNorm', 'TilingConv2D', 'TilingConv1D',
+           'build_survconvmixer', 'batches', 'fit_reusing_network', 'SurvConvMixerClassifier']
 
 # %% ../nbs/04_model.ipynb #a7121313
 @keras.saving.register_keras_serializable(package='survconvmixer')
@@ -163,14 +165,54 @@ def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int
 
 # %% ../nbs/04_model.ipynb #32291701
 def _enable_determinism(seed: int):
-    "Fresh Keras state, all seeds set, deterministic TensorFlow ops: a fit does not depend on earlier fits."
+    "All seeds set and deterministic TensorFlow ops (with `fit_reusing_network`, a fit does not depend on earlier fits)."
     import tensorflow as tf
-    keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     try: tf.config.experimental.enable_op_determinism()
     except Exception as e: warnings.warn(f"could not enable TensorFlow op determinism: {e}")
 
 # %% ../nbs/04_model.ipynb #d01c5b67
+def batches(arrays, batch_size: int, shuffle_seed: int | None = None):
+    """`tf.data` batches of `arrays` (an array or a tuple of arrays with the same first axis), reshuffled every
+    epoch with `shuffle_seed` (None: in order), without tf.data's autotuning."""
+    import tensorflow as tf
+    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    if shuffle_seed is not None:
+        n = len(arrays[0] if isinstance(arrays, tuple) else arrays)
+        dataset = dataset.shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.batch(batch_size).prefetch(1).with_options(options)
+
+# %% ../nbs/04_model.ipynb #2e8fe950
+FIT_LOCK = threading.RLock()    # held by every fit: Keras's random state is global to the process
+_networks: dict = {}            # key -> (compiled network, its optimiser's initial variables), most recent last
+MAX_REUSED_NETWORKS = 4
+
+def fit_reusing_network(model: keras.Model, key: tuple, compile: Callable[[keras.Model], None],
+                        fit: Callable[[keras.Model], object]):
+    """Train `model` (built, not compiled) by `fit(network)` on a compiled twin kept for `key` in this process;
+    `compile(network)` compiles a new twin. The trained variables end in `model`; returns what `fit` returns.
+    Call it holding `FIT_LOCK`, from seeding to the end of the fit."""
+    with FIT_LOCK:
+        entry = _networks.pop(key, None)
+        if entry is None:
+            network = keras.models.clone_model(model)
+            compile(network)
+            network.optimizer.build(network.trainable_variables)
+            entry = (network, [v.numpy() for v in network.optimizer.variables])
+        _networks[key] = entry
+        while len(_networks) > MAX_REUSED_NETWORKS: _networks.pop(next(iter(_networks)))
+        network, optimizer_start = entry
+        if [v.shape for v in network.variables] != [v.shape for v in model.variables]:
+            raise ValueError(f"the network kept for {key!r} does not match the model: the key must name its architecture")
+        for target, source in zip(network.variables, model.variables): target.assign(source)
+        for variable, start in zip(network.optimizer.variables, optimizer_start): variable.assign(start)
+        result = fit(network)
+        for target, source in zip(model.variables, network.variables): target.assign(source)
+        return result
+
+# %% ../nbs/04_model.ipynb #62718e6d
 class SurvConvMixerClassifier(ClassifierMixin, BaseEstimator):
     """SurvConvMixer as a scikit-learn classifier: `fit(X, y)` on an expression DataFrame (samples x genes,
     min-max scaled) and 0/1 labels; `predict_proba(X)[:, 1]` = P(death by the horizon)."""
@@ -206,11 +248,13 @@ class SurvConvMixerClassifier(ClassifierMixin, BaseEstimator):
         if self.missing_genes_:
             harmonise_genes(X, self.layout_.genes, cohort_name='training data')  # warns with the names
         inputs = self._inputs(X)
+        with FIT_LOCK: return self._fit_network(inputs, y)
+
+    def _fit_network(self, inputs: np.ndarray, y: np.ndarray) -> 'SurvConvMixerClassifier':
+        "Seed, build and train (called holding `FIT_LOCK`)."
         _enable_determinism(self.random_state)
         self.model_ = build_survconvmixer(self.layout_, self.width, self.depth, self.kernel_size, self.conv1d,
                                           precision=self.precision, seed=self.random_state, fused=self.fused)
-        self.model_.compile(optimizer=keras.optimizers.AdamW(self.learning_rate, weight_decay=self.weight_decay),
-                            loss='binary_crossentropy', metrics=[keras.metrics.AUC(name='auc')])
         fit_x, fit_y, val = inputs, y.astype('float32'), None
         callbacks = []
         if self.early_stopping:
@@ -223,26 +267,33 @@ class SurvConvMixerClassifier(ClassifierMixin, BaseEstimator):
         if self.class_weight == 'balanced':
             w = compute_class_weight('balanced', classes=np.array([0., 1.]), y=fit_y)
             weights = np.where(fit_y == 1, w[1], w[0]).astype('float32')
+        def compile(network):
+            network.compile(optimizer=keras.optimizers.AdamW(self.learning_rate, weight_decay=self.weight_decay),
+                            loss='binary_crossentropy', metrics=[keras.metrics.AUC(name='auc')])
+        def fit(network):
+            return network.fit(batches((fit_x, fit_y, weights), self.batch_size, shuffle_seed=self.random_state),
+                               validation_data=None if val is None else batches(val, 32),
+                               epochs=self.epochs or self.DEFAULT_EPOCHS, callbacks=callbacks, shuffle=False,
+                               verbose=self.verbose)  # the dataset reshuffles itself, seeded
+        key = ('SurvConvMixer', self.conv1d, self.layout_.image_shape, self.layout_.patch_side,
+               self.layout_.blank_slots.tobytes(), self.width, self.depth, self.kernel_size, self.precision,
+               self.fused, self.learning_rate, self.weight_decay)
         start = time.perf_counter()
-        history = self.model_.fit(self._dataset(fit_x, fit_y, weights), validation_data=val,
-                                  epochs=self.epochs or self.DEFAULT_EPOCHS, callbacks=callbacks, shuffle=False,
-                                  verbose=self.verbose)  # the dataset reshuffles itself, seeded
+        history = fit_reusing_network(self.model_, key, compile, fit)
         self.fit_seconds_ = time.perf_counter() - start
         self.history_ = pd.DataFrame(history.history).rename_axis('epoch')
         self.n_epochs_ = len(self.history_)
         return self
 
-    def _dataset(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray):
-        "Training batches, reshuffled every epoch with an explicit seed (no dependence on global random state)."
-        import tensorflow as tf
-        return (tf.data.Dataset.from_tensor_slices((x, y, weights))
-                .shuffle(len(x), seed=self.random_state, reshuffle_each_iteration=True)
-                .batch(self.batch_size).prefetch(tf.data.AUTOTUNE))
-
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         "Columns: P(label 0), P(label 1 = death by the horizon)."
         check_is_fitted(self, 'model_')
-        p = self.model_.predict(self._inputs(X), batch_size=1024, verbose=0).reshape(-1).astype(float)
+        if self.model_.predict_function is None:
+            # each fitted model traces its prediction step once, by design; TensorFlow counts those of several models
+            # as retraces of one function and would warn about "frequent retracing"
+            self.model_.make_predict_function()
+            self.model_.predict_function._omit_frequent_tracing_warning = True
+        p = self.model_.predict(batches(self._inputs(X), 1024), verbose=0).reshape(-1).astype(float)
         return np.column_stack([1 - p, p])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:

@@ -18,8 +18,9 @@ from .data import Cohort, GeneMinMaxScaler, minmax_scale_genes
 from .labelling import HORIZONS, label_cohort
 
 # %% auto #0
-__all__ = ['FOLD_COLUMNS', 'Problem', 'make_problems', 'requires_survival', 'survival_array', 'risk_scores', 'fold_metrics',
-           'FoldTask', 'fold_tasks', 'run_fold', 'run_validation', 'summarise_folds', 'plot_auc_distributions']
+__all__ = ['FOLD_COLUMNS', 'WORKER_MEMORY_GROWTH', 'Problem', 'make_problems', 'requires_survival', 'survival_array',
+           'risk_scores', 'fold_metrics', 'FoldTask', 'fold_tasks', 'run_fold', 'allow_worker_memory_growth',
+           'run_validation', 'summarise_folds', 'plot_auc_distributions']
 
 # %% ../nbs/05_validation.ipynb #9c4bef66
 @dataclass
@@ -173,7 +174,20 @@ def _read_done(path: Path) -> pd.DataFrame:
 def _append_row(path: Path, row: dict):
     pd.DataFrame([row], columns=FOLD_COLUMNS).to_csv(path, mode='a', header=not path.exists(), index=False)
 
+WORKER_MEMORY_GROWTH = int(1.5e9)
+
+def allow_worker_memory_growth(limit: int = WORKER_MEMORY_GROWTH):
+    """Let a joblib (loky) worker's memory grow by `limit` bytes after its first task before loky restarts it.
+    loky takes 300 MB for a leak; TensorFlow grows that much in a worker for good reasons (the compiled networks kept
+    for reuse, compiled kernels, allocator pools), and each restart made the worker import TensorFlow and trace its
+    networks again (~10 s; one or two restarts per quick preset). A real leak still restarts the worker."""
+    try:
+        from joblib.externals.loky import process_executor
+    except ImportError: return
+    process_executor._MAX_MEMORY_LEAK_SIZE = max(getattr(process_executor, '_MAX_MEMORY_LEAK_SIZE', 0), limit)
+
 def _run_task(task, problem, factory, scaling, model_dir):
+    allow_worker_memory_growth()
     return run_fold(task, problem, factory, scaling, model_dir)
 
 def _dask_client(scheduler):

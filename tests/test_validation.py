@@ -88,3 +88,24 @@ def test_same_folds_for_every_method(problems):
     a = [(t.train_index, t.seed) for t in tasks if t.method == 'a']
     b = [(t.train_index, t.seed) for t in tasks if t.method == 'b']
     assert a == b and len(a) == 10
+
+
+def _grow_and_report(megabytes: int, allow: bool):
+    "A task that keeps `megabytes` more memory alive in its worker (as TensorFlow does), then gives its pid."
+    import os, time
+    from survconvmixer.validation import allow_worker_memory_growth
+    if allow: allow_worker_memory_growth()
+    held = globals().setdefault('_held', [])
+    held.append(np.ones(megabytes * 2**17))   # 8 bytes each
+    time.sleep(1.2)                             # loky checks memory at most once a second
+    return os.getpid()
+
+
+@pytest.mark.parametrize('allow', [False, True])
+def test_worker_memory_growth_does_not_restart_the_worker(allow):
+    "loky restarts a worker that grew by 300 MB; allow_worker_memory_growth keeps it (and its compiled networks)."
+    from joblib.externals.loky import get_reusable_executor
+    executor = get_reusable_executor(max_workers=1, reuse=False)   # a new worker: its reference size is taken now
+    pids = [executor.submit(_grow_and_report, mb, allow).result() for mb in (1, 400, 1, 1)]
+    executor.shutdown(wait=True)
+    assert (len(set(pids)) == 1) == allow, pids

@@ -1,0 +1,91 @@
+"""SurvConvMixerClassifier and the image CNN benchmarks train a compiled twin that later fits reuse
+(`model.fit_reusing_network`): a fit must not depend on what the twin trained before, and a fitted estimator must
+keep its own weights when the twin trains the next one."""
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+import pytest
+from survconvmixer import model as M
+from survconvmixer.benchmarks import GeneExpImgTLClassifier, PathCNNClassifier
+from survconvmixer.data import minmax_scale_genes
+from survconvmixer.demo import simulate_demo
+from survconvmixer.labelling import label_cohort
+
+
+@pytest.fixture(scope='module')
+def cohort():
+    demo = simulate_demo(n_train=360, n_external=60, n_background_genes=20, seed=3)
+    labels = label_cohort(demo.train, 3.0).labels
+    X = minmax_scale_genes(demo.train.expression).loc[labels.index]
+    return demo.pathways, X, labels.to_numpy()
+
+
+def forget_networks():
+    M._networks.clear()
+
+
+def scm(pathways, seed, conv1d=False):
+    return M.SurvConvMixerClassifier(pathways, conv1d=conv1d, width=16, epochs=3, random_state=seed)
+
+
+@pytest.mark.parametrize('conv1d', [False, True])
+def test_fit_after_another_fit_equals_a_fit_with_no_network_kept(cohort, conv1d):
+    pathways, X, y = cohort
+    forget_networks()
+    first = scm(pathways, 0, conv1d).fit(X, y).predict_proba(X)             # builds the twin
+    scm(pathways, 1, conv1d).fit(X.iloc[::2], y[::2])                        # the twin trains another model
+    again = scm(pathways, 0, conv1d).fit(X, y).predict_proba(X)              # reuses it
+    np.testing.assert_array_equal(first, again)
+    assert len(M._networks) == 1
+
+
+def test_fitted_estimator_keeps_its_weights_when_the_twin_trains_the_next(cohort):
+    pathways, X, y = cohort
+    a = scm(pathways, 0).fit(X, y)
+    before = a.predict_proba(X)
+    b = scm(pathways, 7).fit(X.iloc[::2], y[::2])
+    assert a.model_ is not b.model_
+    np.testing.assert_array_equal(a.predict_proba(X), before)
+    assert not np.array_equal(b.predict_proba(X), before)
+
+
+def test_networks_are_kept_per_architecture_and_bounded(cohort, monkeypatch):
+    pathways, X, y = cohort
+    forget_networks()
+    monkeypatch.setattr(M, 'MAX_REUSED_NETWORKS', 2)
+    for width in (8, 12, 16):
+        M.SurvConvMixerClassifier(pathways, width=width, epochs=1).fit(X, y)
+    kept = list(M._networks)
+    assert len(kept) == 2 and [k[5] for k in kept] == [12, 16]   # the least recently used one went
+
+
+def test_threads_fitting_at_once_match_serial_fits(cohort):
+    "Dask workers run tasks in threads: fits hold FIT_LOCK (Keras's seeds are global), so they cannot mix."
+    pathways, X, y = cohort
+    forget_networks()
+    serial = [scm(pathways, s).fit(X, y).predict_proba(X) for s in (0, 1)]
+    with ThreadPoolExecutor(2) as pool:
+        threaded = list(pool.map(lambda s: scm(pathways, s).fit(X, y).predict_proba(X), (0, 1)))
+    for a, b in zip(serial, threaded): np.testing.assert_array_equal(a, b)
+
+
+def test_many_fitted_models_predict_without_retracing_warnings(cohort, caplog):
+    pathways, X, y = cohort
+    with caplog.at_level('WARNING', logger='tensorflow'):
+        for seed in range(7):
+            M.SurvConvMixerClassifier(pathways, width=8, epochs=1, random_state=seed).fit(X, y).predict_proba(X)
+    assert not [r for r in caplog.records if 'retracing' in r.getMessage()], caplog.text
+
+
+@pytest.mark.parametrize('make', [
+    lambda pw, s: GeneExpImgTLClassifier(pw, n_genes=60, filters=8, dense_units=8, epochs=2, random_state=s),
+    lambda pw, s: PathCNNClassifier(pw, epochs=2, random_state=s),
+    lambda pw, s: GeneExpImgTLClassifier(pw, n_genes=60, filters=8, dense_units=8, epochs=3,
+                                         validation_fraction=0.2, patience=1, random_state=s),
+], ids=['GeneExpImgTL', 'PathCNN', 'GeneExpImgTL-early-stopping'])
+def test_image_cnn_fit_does_not_depend_on_earlier_fits(cohort, make):
+    "The CNNs have dropout: the twin must take the new model's dropout seeds too."
+    pathways, X, y = cohort
+    forget_networks()
+    first = make(pathways, 0).fit(X, y).predict_proba(X)
+    make(pathways, 5).fit(X.iloc[::2], y[::2])
+    np.testing.assert_array_equal(make(pathways, 0).fit(X, y).predict_proba(X), first)
