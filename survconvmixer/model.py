@@ -215,7 +215,8 @@ def fit_reusing_network(model: keras.Model, key: tuple, compile: Callable[[keras
 # %% ../nbs/04_model.ipynb #62718e6d
 class SurvConvMixerClassifier(ClassifierMixin, BaseEstimator):
     """SurvConvMixer as a scikit-learn classifier: `fit(X, y)` on an expression DataFrame (samples x genes,
-    min-max scaled) and 0/1 labels; `predict_proba(X)[:, 1]` = P(death by the horizon)."""
+    min-max scaled) and 0/1 labels; `predict_proba(X)[:, 1]` = P(death by the horizon). After `fit`, `model_` is
+    the trained Keras network (not compiled: the training ran on a compiled twin, see `fit_reusing_network`)."""
     def __init__(self, pathways: PathwayCollection | None = None, conv1d: bool = False, width: int = 256,
                  depth: int = 2, kernel_size: int = 3, epochs: int | None = None, batch_size: int = 64,
                  learning_rate: float = 1e-3, weight_decay: float = 1e-4, early_stopping: bool = True,
