@@ -184,10 +184,9 @@ def _saved_fold_models(out: Path, problem, cfg: RunConfig) -> list[tuple]:
         if not path.exists(): raise FileNotFoundError(f"{path} is missing: rerun the command to refit its fold")
     return saved
 
-def _fold_models(out: Path, problem, cfg: RunConfig) -> tuple[list, list]:
-    "The saved SurvConvMixer of each fold of `problem`, and the sample ids each one held out."
+def _fold_models(problem, saved: list[tuple]) -> tuple[list, list]:
+    "The SurvConvMixer of each fold in `saved` (`_saved_fold_models`), loaded, and the sample ids each one held out."
     from survconvmixer.model import SurvConvMixerClassifier
-    saved = _saved_fold_models(out, problem, cfg)
     return ([SurvConvMixerClassifier.load(path) for _, path in saved],
             [problem.X_train.index[list(t.test_index)] for t, _ in saved])
 
@@ -205,13 +204,14 @@ class _InBackground:
         if 'error' in self._outcome: raise self._outcome['error']
         return self._outcome['value']
 
-def _interpret_problem(out: Path, cfg: RunConfig, problem, pathways, scores: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+def _interpret_problem(out: Path, problem, saved: list[tuple], pathways,
+                       scores: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Key pathways of one problem with each of `INTERPRETATIONS` (one table) and its figures, saved under
-    `out/figures` (title -> path relative to `out`). Runs in a worker process: it reloads the fold models."""
+    `out/figures` (title -> path relative to `out`). Runs in a worker process: it loads the fold models `saved`."""
     from survconvmixer.interpretation import interpret_problem
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    models, held_out = _fold_models(out, problem, cfg)
+    models, held_out = _fold_models(problem, saved)
     tables, figures = [], {}
     for maps, how in INTERPRETATIONS.items():
         result = interpret_problem(problem.name, models, problem.X_train, problem.y_train,
@@ -237,11 +237,11 @@ def _interpret(out: Path, cfg: RunConfig, problems, pathways, gsva: _InBackgroun
         return pd.DataFrame()
     todo = [p for p in problems if not p.skipped]
     if not todo: return pd.DataFrame()
-    for problem in todo: _saved_fold_models(out, problem, cfg)   # a missing model fails here, before any work
+    saved = [_saved_fold_models(out, problem, cfg) for problem in todo]   # a missing model fails here, before any work
     scores = gsva.result()
     print(f"interpreting {len(todo)} problem(s) ({', '.join(INTERPRETATIONS)} maps) ...", file=sys.stderr)
     results = Parallel(n_jobs=max(1, min(n_jobs, len(todo))))(
-        delayed(_interpret_problem)(out, cfg, problem, pathways, scores) for problem in todo)
+        delayed(_interpret_problem)(out, problem, models, pathways, scores) for problem, models in zip(todo, saved))
     for _, problem_figures in results: figures.update(problem_figures)
     return pd.concat([table for table, _ in results], ignore_index=True)
 
