@@ -611,14 +611,15 @@ METHODS: dict[str, Callable] = {
 SURVCONVMIXER_METHODS: tuple[str, ...] = ('SurvConvMixer', 'SurvConvMixerConv1D')
 
 def method_factory(name: str) -> Callable:
-    "The factory `(pathways, random_state=0, fast=False) -> estimator` of a benchmark or SurvConvMixer variant."
+    """The factory `(pathways, random_state=0, fast=False, **params) -> estimator` of a benchmark or SurvConvMixer
+    variant; `params` override the estimator's (e.g. `precision='bfloat16_pointwise'` for SurvConvMixer)."""
     if name in SURVCONVMIXER_METHODS:
         # --- SurvConvMixer hook: the estimator is owned by survconvmixer.model (nbs/04_model.ipynb) ---
         from survconvmixer.model import SurvConvMixerClassifier
-        def factory(pathways, random_state=0, fast=False):
+        def factory(pathways, random_state=0, fast=False, **params):
             fast_params = dict(epochs=FAST_EPOCHS, width=64) if fast else {}   # fast: 10 epochs, 64 filters
             return SurvConvMixerClassifier(pathways=pathways, conv1d=(name == 'SurvConvMixerConv1D'),
-                                           random_state=random_state, **fast_params)
+                                           random_state=random_state, **{**fast_params, **params})
         return factory
     if name not in METHODS:
         raise KeyError(f"unknown method {name!r}; use one of {list(METHODS) + list(SURVCONVMIXER_METHODS)}")

@@ -53,6 +53,7 @@ class RunConfig:
     scaling: str = 'cohort'
     seed: int = 0
     interpret: bool = True
+    precision: str = 'float32'
 
 # %% ../nbs/08_reproduce.ipynb #38c0ce71
 def parse_horizons(text: str) -> dict[str, float]:
@@ -144,7 +145,9 @@ def _check_resume(out: Path, cfg: RunConfig):
     path = out / 'config.json'
     current = json.loads(json.dumps(asdict(cfg)))
     if path.exists():
+        defaults = json.loads(json.dumps(asdict(RunConfig())))
         previous = json.loads(path.read_text())
+        previous = {**{k: v for k, v in defaults.items() if k not in previous}, **previous}  # options added later
         if previous != current:
             diff = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
             raise ValueError(f"{out} holds a run with another configuration (differs in {diff}); "
@@ -157,7 +160,10 @@ def _claim_folder(out: Path, cfg: RunConfig):
 
 def _method_factories(cfg: RunConfig, pathways) -> dict:
     from survconvmixer.benchmarks import method_factory
-    return {m: partial(method_factory(m), pathways, fast=cfg.fast and m != 'SurvConvMixer') for m in cfg.models}
+    from survconvmixer.benchmarks import SURVCONVMIXER_METHODS
+    return {m: partial(method_factory(m), pathways, fast=cfg.fast and m != 'SurvConvMixer',
+                       **({'precision': cfg.precision} if m in SURVCONVMIXER_METHODS else {}))
+            for m in cfg.models}
 
 def _savefig(fig, path: Path) -> str:
     import matplotlib.pyplot as plt
@@ -388,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='min-max scale each cohort on its own (paper) or fit on training folds only')
     r.add_argument('--no-interpret', action='store_true', help='skip Grad-CAM/Wilcoxon/GSVA/KM')
     r.add_argument('--seed', type=int, default=0)
+    r.add_argument('--precision', choices=['float32', 'bfloat16_pointwise'], default='float32',
+                   help="SurvConvMixer's arithmetic: float32, or the 1x1 convolutions' products in bfloat16 (faster "
+                        "on CPUs with bfloat16 instructions; not bit-identical to float32: see the model notebook)")
     r.add_argument('--n-jobs', type=int, default=min(4, os.cpu_count() or 1), help='parallel fits (joblib processes)')
     r.add_argument('--scheduler', help='Dask scheduler address, e.g. tcp://host:8786')
     r.add_argument('--out', default='runs/survconvmixer', help='output folder (rerun to resume)')
@@ -406,7 +415,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
                     models=parse_models(pick(args.models, 'models')), horizons=parse_horizons(pick(args.horizons, 'horizons')),
                     n_repeats=pick(args.repeats, 'n_repeats'), n_splits=pick(args.folds, 'n_splits'),
                     n_train=pick(args.n_train, 'n_train'), n_external=pick(args.n_external, 'n_external'),
-                    fast=pre['fast'], scaling=args.scaling, seed=args.seed, interpret=not args.no_interpret)
+                    fast=pre['fast'], scaling=args.scaling, seed=args.seed, interpret=not args.no_interpret,
+                    precision=args.precision)
     if cfg.n_splits < 2: raise ValueError("--folds must be at least 2")
     if cfg.n_repeats < 1: raise ValueError("--repeats must be at least 1")
     return cfg

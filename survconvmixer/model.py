@@ -22,8 +22,9 @@ import keras
 from keras import layers
 
 # %% auto #0
-__all__ = ['FIT_LOCK', 'MAX_REUSED_NETWORKS', 'BlankPatchMask', 'GeluBatchNorm', 'TilingConv2D', 'TilingConv1D',
-           'build_survconvmixer', 'batches', 'fit_reusing_network', 'SurvConvMixerClassifier']
+__all__ = ['MATMUL_DTYPES', 'PRECISIONS', 'FIT_LOCK', 'MAX_REUSED_NETWORKS', 'BlankPatchMask', 'GeluBatchNorm', 'TilingConv2D',
+           'TilingConv1D', 'cpu_has_bfloat16', 'build_survconvmixer', 'batches', 'fit_reusing_network',
+           'SurvConvMixerClassifier']
 
 # %% ../nbs/04_model.ipynb #a7121313
 @keras.saving.register_keras_serializable(package='survconvmixer')
@@ -94,29 +95,43 @@ def _check_tiling(conv):
         raise ValueError(f"{type(conv).__name__} needs stride = kernel size, 'valid' padding, channels_last, a "
                          f"bias and no dilation, groups or activation; got {conv.get_config()}")
 
-@keras.saving.register_keras_serializable(package='survconvmixer')
-class TilingConv2D(layers.Conv2D):
-    "A `Conv2D` whose kernel tiles its input, computed as one matrix product (the same weights as `Conv2D`)."
+MATMUL_DTYPES = ('float32', 'bfloat16')
+
+def _tiles_times_kernel(conv, tiles, kernel):
+    "`tiles @ kernel + bias` in the layer's dtype; with `matmul_dtype='bfloat16'` the product is of bfloat16-rounded factors."
+    kernel, bias = tf.cast(kernel, tiles.dtype), tf.cast(conv.bias, tiles.dtype)
+    if conv.matmul_dtype == 'float32' or tiles.dtype == tf.bfloat16: product = tf.matmul(tiles, kernel)
+    else: product = tf.cast(tf.matmul(tf.cast(tiles, tf.bfloat16), tf.cast(kernel, tf.bfloat16)), tiles.dtype)
+    return tf.nn.bias_add(product, bias)
+
+class _TilingConv:
+    "What the tiling convolutions share: the check, and `matmul_dtype` (a float32 layer's products in bfloat16)."
+    def __init__(self, *args, matmul_dtype: str = 'float32', **kwargs):
+        if matmul_dtype not in MATMUL_DTYPES:
+            raise ValueError(f"matmul_dtype must be one of {MATMUL_DTYPES}, got {matmul_dtype!r}")
+        super().__init__(*args, **kwargs)
+        self.matmul_dtype = matmul_dtype
     def build(self, input_shape):
         _check_tiling(self); super().build(input_shape)
+    def get_config(self): return {**super().get_config(), 'matmul_dtype': self.matmul_dtype}
+
+@keras.saving.register_keras_serializable(package='survconvmixer')
+class TilingConv2D(_TilingConv, layers.Conv2D):
+    "A `Conv2D` whose kernel tiles its input, computed as one matrix product (the same weights as `Conv2D`)."
     def call(self, inputs):
         (kh, kw), (_, h, w, c) = self.kernel_size, inputs.shape
         x = tf.reshape(inputs, [-1, h // kh, kh, w // kw, kw, c])
         x = tf.reshape(tf.transpose(x, [0, 1, 3, 2, 4, 5]), [-1, kh * kw * c])  # one row per output pixel
-        kernel = tf.reshape(tf.cast(self.kernel, x.dtype), [kh * kw * c, self.filters])
-        y = tf.nn.bias_add(tf.matmul(x, kernel), tf.cast(self.bias, x.dtype))
+        y = _tiles_times_kernel(self, x, tf.reshape(self.kernel, [kh * kw * c, self.filters]))
         return tf.reshape(y, [-1, h // kh, w // kw, self.filters])
 
 @keras.saving.register_keras_serializable(package='survconvmixer')
-class TilingConv1D(layers.Conv1D):
+class TilingConv1D(_TilingConv, layers.Conv1D):
     "A `Conv1D` whose kernel tiles its input, computed as one matrix product (the same weights as `Conv1D`)."
-    def build(self, input_shape):
-        _check_tiling(self); super().build(input_shape)
     def call(self, inputs):
         (k,), (_, length, c) = self.kernel_size, inputs.shape
         x = tf.reshape(inputs, [-1, k * c])  # consecutive tiles are consecutive rows
-        kernel = tf.reshape(tf.cast(self.kernel, x.dtype), [k * c, self.filters])
-        y = tf.nn.bias_add(tf.matmul(x, kernel), tf.cast(self.bias, x.dtype))
+        y = _tiles_times_kernel(self, x, tf.reshape(self.kernel, [k * c, self.filters]))
         return tf.reshape(y, [-1, length // k, self.filters])
 
 # %% ../nbs/04_model.ipynb #4a74f157
@@ -127,17 +142,41 @@ def _conv_act_bn(x, conv, name: str, dtype=None, fused: bool = True):
     x = layers.Activation('gelu', name=f'{name}_gelu', dtype=dtype)(x)
     return layers.BatchNormalization(momentum=0.9, name=f'{name}_bn', dtype=dtype)(x)
 
+PRECISIONS = ('float32', 'bfloat16_pointwise', 'mixed_bfloat16', 'mixed_float16')
+
+def cpu_has_bfloat16(cpuinfo: str | Path = '/proc/cpuinfo') -> bool | None:
+    "Whether this CPU has bfloat16 matrix instructions (AVX-512 BF16 or AMX-BF16); None where it cannot tell."
+    try: text = Path(cpuinfo).read_text()
+    except OSError: return None
+    flags = set(next((line.split(':', 1)[1].split() for line in text.splitlines() if line.startswith('flags')), []))
+    if not flags: return None
+    return bool(flags & {'avx512_bf16', 'amx_bf16'})
+
+def _warn_if_slow_bfloat16():
+    "A warning where bfloat16 products would be emulated: no accelerator and a CPU without bfloat16 instructions."
+    if cpu_has_bfloat16() is False and not tf.config.list_physical_devices('GPU'):
+        warnings.warn("precision='bfloat16_pointwise': this CPU has no bfloat16 instructions (AVX-512 BF16 or AMX), "
+                      "so TensorFlow emulates them and training is slower than with float32", stacklevel=3)
+
 def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int = 2, kernel_size: int = 3,
                         conv1d: bool = False, name: str | None = None, precision: str = 'float32',
                         seed: int | None = None, fused: bool = True) -> keras.Model:
     """The SurvConvMixer network (or its Conv1D variant) for images of `layout`; outputs P(death by horizon).
-    `precision` is a Keras dtype policy ('float32', or 'mixed_bfloat16' to compute in bfloat16); `seed` fixes
+    `precision`: 'float32' (the default), 'bfloat16_pointwise' (float32, except that the 1x1 pointwise
+    convolutions multiply bfloat16-rounded activations and weights: faster on CPUs with bfloat16 instructions; needs
+    `fused`) or a Keras mixed policy such as 'mixed_bfloat16' (every layer computes in bfloat16). `seed` fixes
     every layer's initial weights explicitly (no dependence on global random state); `fused=False` builds plain
     Keras layers instead of `GeluBatchNorm` and the tiling convolutions (same mathematics, slower)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == 'bfloat16_pointwise' and not fused:
+        raise ValueError("precision='bfloat16_pointwise' needs the fused layers (fused=True)")
+    if precision == 'bfloat16_pointwise': _warn_if_slow_bfloat16()
     p = layout.patch_side
     seeds = iter(range(0 if seed is None else seed * 1000, 10**9))
     def init(): return keras.initializers.GlorotUniform(seed=None if seed is None else next(seeds))
-    d = precision  # a policy name: layers serialise it
+    d = 'float32' if precision == 'bfloat16_pointwise' else precision  # a policy name: layers serialise it
+    pointwise = {'matmul_dtype': 'bfloat16'} if precision == 'bfloat16_pointwise' else {}
     keep = ~layout.blank_slots
     unit = lambda x, conv, name: _conv_act_bn(x, conv, name, d, fused)
     if conv1d:
@@ -155,7 +194,8 @@ def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int
         x = unit(x, Depthwise(kernel_size, padding='same', name=f'mixer_{i}_depthwise', dtype=d,
                               depthwise_initializer=init()), f'mixer_{i}_depthwise')
         x = layers.Add(name=f'mixer_{i}_residual', dtype=d)([x, residual])
-        x = unit(x, Conv(width, 1, name=f'mixer_{i}_pointwise', dtype=d, kernel_initializer=init()), f'mixer_{i}_pointwise')
+        x = unit(x, Conv(width, 1, name=f'mixer_{i}_pointwise', dtype=d, kernel_initializer=init(), **pointwise),
+                 f'mixer_{i}_pointwise')
     x = layers.Identity(name='feature_map', dtype=d)(x)
     x = BlankPatchMask(keep, name='blank_mask', dtype=d)(x)
     x = (layers.GlobalAveragePooling1D if conv1d else layers.GlobalAveragePooling2D)(name='pool', dtype=d)(x)

@@ -89,3 +89,28 @@ def test_image_cnn_fit_does_not_depend_on_earlier_fits(cohort, make):
     first = make(pathways, 0).fit(X, y).predict_proba(X)
     make(pathways, 5).fit(X.iloc[::2], y[::2])
     np.testing.assert_array_equal(make(pathways, 0).fit(X, y).predict_proba(X), first)
+
+
+def test_bfloat16_pointwise_is_deterministic_survives_save_load_and_is_not_float32(cohort, tmp_path):
+    pathways, X, y = cohort
+    make = lambda precision: M.SurvConvMixerClassifier(pathways, width=16, epochs=3, random_state=0,
+                                                       precision=precision)
+    float32 = make('float32').fit(X, y).predict_proba(X)                 # its own twin: the key names the precision
+    bf16 = make('bfloat16_pointwise').fit(X, y)
+    p = bf16.predict_proba(X)
+    np.testing.assert_array_equal(make('bfloat16_pointwise').fit(X, y).predict_proba(X), p)   # same seed, same
+    assert 0 < np.abs(p - float32).max() < 0.1                           # bfloat16 round-off, not another model
+    loaded = M.SurvConvMixerClassifier.load(bf16.save(tmp_path / 'bf16.keras'))
+    assert loaded.get_params()['precision'] == 'bfloat16_pointwise'
+    assert loaded.model_.get_layer('mixer_1_pointwise').matmul_dtype == 'bfloat16'
+    np.testing.assert_array_equal(loaded.predict_proba(X), p)
+
+
+def test_bfloat16_pointwise_conv1d_and_bad_precisions(cohort):
+    pathways, X, y = cohort
+    conv1d = M.SurvConvMixerClassifier(pathways, conv1d=True, width=16, epochs=2, precision='bfloat16_pointwise')
+    assert conv1d.fit(X, y).model_.get_layer('mixer_2_pointwise').matmul_dtype == 'bfloat16'
+    with pytest.raises(ValueError, match='needs the fused layers'):
+        M.SurvConvMixerClassifier(pathways, width=16, epochs=1, precision='bfloat16_pointwise', fused=False).fit(X, y)
+    with pytest.raises(ValueError, match='precision must be one of'):
+        M.SurvConvMixerClassifier(pathways, width=16, epochs=1, precision='bf16').fit(X, y)

@@ -1,0 +1,48 @@
+"""The benchmark scripts run and print their ratios (tiny sizes: this checks that they work, not how fast anything is;
+the numbers they print on a machine are in benchmarks/README.md)."""
+import os, re, subprocess, sys
+from pathlib import Path
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / 'benchmarks'
+
+
+def run(script: str, *args: str, timeout: int = 600) -> str:
+    env = {**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'}
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def ratio(text: str, pattern: str) -> float:
+    "The number before 'x' on the line matching `pattern` (a speed-up the script printed)."
+    match = re.search(pattern + r'.*?(\d+\.\d+)x', text)
+    assert match, f"no ratio for {pattern!r} in:\n{text[-3000:]}"
+    return float(match.group(1))
+
+
+def test_bench_training_prints_speedups_efficiency_and_auc_differences():
+    out = run('bench_training.py', '--quick', '--rounds', '1', '--samples', '256', '--epochs', '2', '--seeds', '1',
+              '--max-epochs', '2')
+    for name in ('fused+matmul+batches', 'fused+matmul+batches+bf16pw'):
+        assert ratio(out, re.escape(name) + r' / baseline, per interleaved round') > 0
+    assert re.search(r'fused\+matmul\+batches\+bf16pw\s+\d+\s+\d+\.\d+x .*%', out)   # table row with efficiencies
+    assert 'difference fused+matmul+batches+bf16pw - fused+matmul+batches' in out
+    assert re.search(r'training = 3 x forward\s+43\.58 MFLOP', out)                 # the paper's geometry
+
+
+def test_bench_precision_prints_paired_differences_and_the_seed_noise(tmp_path):
+    out = run('bench_precision.py', '--repeats', '1', '--splits', '2', '--n-train', '600', '--jobs', '1',
+              '--epochs', '2', '--out', str(tmp_path))
+    assert 'bfloat16 - float32' in out and 'seed + 1 - seed' in out
+    assert ratio(out, 'float32 / bfloat16_pointwise =') > 0
+    assert re.search(r'IV: bfloat16 moves a fold.s AUC by \d\.\d{4}', out)
+    assert (tmp_path / 'folds.csv').exists()                                         # resumable
+
+
+def test_bench_grid_prints_the_speedup_and_identical_results():
+    out = run('bench_grid.py', '--models', 'LogisticRegression', '--n-train', '300', '--folds', '2',
+              '--workers', '1', '2')
+    assert ratio(out, 'speed-up 2 vs 1') > 0
+    assert re.search(r'largest metric difference 0\.0e\+00', out)
