@@ -81,3 +81,17 @@ def test_interpretation_in_two_processes_equals_one(run_dir, tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(copy / 'key_pathways.csv'), pd.read_csv(run_dir / 'key_pathways.csv'))
     assert {p.name for p in (copy / 'figures').iterdir()} == {p.name for p in (run_dir / 'figures').iterdir()}
     assert pd.read_csv(copy / 'key_pathways.csv').problem.nunique() == 2
+
+
+def test_precision_reaches_both_survconvmixer_variants_only():
+    from survconvmixer.cli import _method_factories, build_parser, config_from_args
+    from survconvmixer.demo import synthetic_pathways
+    args = ['reproduce', '--models', 'SurvConvMixer,SurvConvMixerConv1D,LogisticRegression',
+            '--precision', 'bfloat16_pointwise']
+    cfg = config_from_args(build_parser().parse_args(args))
+    assert cfg.precision == 'bfloat16_pointwise'
+    made = {name: factory(random_state=0) for name, factory in _method_factories(cfg, synthetic_pathways()).items()}
+    assert made['SurvConvMixer'].precision == made['SurvConvMixerConv1D'].precision == 'bfloat16_pointwise'
+    assert 'precision' not in made['LogisticRegression'].get_params()
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(['reproduce', '--precision', 'float16'])
