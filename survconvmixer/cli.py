@@ -159,8 +159,7 @@ def _claim_folder(out: Path, cfg: RunConfig):
     if not path.exists(): path.write_text(json.dumps(asdict(cfg), indent=1))
 
 def _method_factories(cfg: RunConfig, pathways) -> dict:
-    from survconvmixer.benchmarks import method_factory
-    from survconvmixer.benchmarks import SURVCONVMIXER_METHODS
+    from survconvmixer.benchmarks import SURVCONVMIXER_METHODS, method_factory
     return {m: partial(method_factory(m), pathways, fast=cfg.fast and m != 'SurvConvMixer',
                        **({'precision': cfg.precision} if m in SURVCONVMIXER_METHODS else {}))
             for m in cfg.models}
@@ -333,7 +332,8 @@ def write_report(out: Path, cfg: RunConfig, problems, folds, table1, key, figure
     from survconvmixer.validation import summarise_folds
     parts = [f"<h1>survconvmixer reproduce — {html.escape(cfg.preset)} preset</h1>",
              f"<p>Data: <b>{html.escape(cfg.data)}</b>; models: {', '.join(cfg.models)}; "
-             f"{cfg.n_repeats} × {cfg.n_splits}-fold CV; seed {cfg.seed}; scaling per {cfg.scaling}.</p>",
+             f"{cfg.n_repeats} × {cfg.n_splits}-fold CV; seed {cfg.seed}; scaling per {cfg.scaling}"
+             f"{f'; SurvConvMixer precision {cfg.precision}' if cfg.precision != 'float32' else ''}.</p>",
              "<h2>Problems</h2>", _table_html(pd.DataFrame([p.summary() for p in problems]), index=False),
              "<h2>Table 1: mean ± sd AUC (internal CV and external validation)</h2>", _table_html(table1),
              "<h2>All metrics (mean over folds)</h2>",
