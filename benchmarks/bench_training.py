@@ -360,7 +360,6 @@ def main(argv=None):
     layout = PathwayImageLayout.from_collection(synthetic_pathways())
     flops = model_flops(layout.image_side, layout.patch_side)
     prof = profiler_flops(layout)
-    per_sample = flops['training']
     report.update(flops=flops, profiler=prof)
     print(f"\n1. Model FLOPs per sample ({layout.image_side}x{layout.image_side} image, {layout.patch_side}x"
           f"{layout.patch_side} patches, width 256, depth 2; multiply-accumulate = 2 FLOPs; convs + dense only)")

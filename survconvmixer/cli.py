@@ -246,7 +246,8 @@ def _interpret(out: Path, cfg: RunConfig, problems, pathways, gsva: _InBackgroun
     scores = gsva.result()
     print(f"interpreting {len(todo)} problem(s) ({', '.join(INTERPRETATIONS)} maps) ...", file=sys.stderr)
     results = Parallel(n_jobs=max(1, min(n_jobs, len(todo))))(
-        delayed(_interpret_problem)(out, problem, models, pathways, scores) for problem, models in zip(todo, saved))
+        delayed(_interpret_problem)(out, problem, problem_saved, pathways, scores)
+        for problem, problem_saved in zip(todo, saved))
     for _, problem_figures in results: figures.update(problem_figures)
     return pd.concat([table for table, _ in results], ignore_index=True)
 

@@ -169,14 +169,15 @@ def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int
     Keras layers instead of `GeluBatchNorm` and the tiling convolutions (same mathematics, slower)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if precision == 'bfloat16_pointwise' and not fused:
+    bfloat16_pointwise = precision == 'bfloat16_pointwise'
+    if bfloat16_pointwise and not fused:
         raise ValueError("precision='bfloat16_pointwise' needs the fused layers (fused=True)")
-    if precision == 'bfloat16_pointwise': _warn_if_slow_bfloat16()
+    if bfloat16_pointwise: _warn_if_slow_bfloat16()
     p = layout.patch_side
     seeds = iter(range(0 if seed is None else seed * 1000, 10**9))
     def init(): return keras.initializers.GlorotUniform(seed=None if seed is None else next(seeds))
-    d = 'float32' if precision == 'bfloat16_pointwise' else precision  # a policy name: layers serialise it
-    pointwise = {'matmul_dtype': 'bfloat16'} if precision == 'bfloat16_pointwise' else {}
+    d = 'float32' if bfloat16_pointwise else precision  # a policy name: layers serialise it
+    pointwise = {'matmul_dtype': 'bfloat16'} if bfloat16_pointwise else {}
     keep = ~layout.blank_slots
     unit = lambda x, conv, name: _conv_act_bn(x, conv, name, d, fused)
     if conv1d:
@@ -206,7 +207,6 @@ def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int
 # %% ../nbs/04_model.ipynb #32291701
 def _enable_determinism(seed: int):
     "All seeds set and deterministic TensorFlow ops (with `fit_reusing_network`, a fit does not depend on earlier fits)."
-    import tensorflow as tf
     keras.utils.set_random_seed(seed)
     try: tf.config.experimental.enable_op_determinism()
     except Exception as e: warnings.warn(f"could not enable TensorFlow op determinism: {e}")
@@ -215,7 +215,6 @@ def _enable_determinism(seed: int):
 def batches(arrays, batch_size: int, shuffle_seed: int | None = None):
     """`tf.data` batches of `arrays` (an array or a tuple of arrays with the same first axis), reshuffled every
     epoch with `shuffle_seed` (None: in order), without tf.data's autotuning."""
-    import tensorflow as tf
     dataset = tf.data.Dataset.from_tensor_slices(arrays)
     if shuffle_seed is not None:
         n = len(arrays[0] if isinstance(arrays, tuple) else arrays)
