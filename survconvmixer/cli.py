@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['ALL_METHODS', 'PRESETS', 'HORIZON_NAMES', 'PACKAGES', 'INTERPRETATIONS', 'RunConfig', 'parse_horizons',
-           'parse_models', 'sha256', 'load_pathways', 'load_cohort', 'load_inputs', 'package_versions',
-           'recovery_table', 'reproduce', 'write_report', 'build_parser', 'config_from_args', 'main']
+__all__ = ['ALL_METHODS', 'PRESETS', 'HORIZON_NAMES', 'PACKAGES', 'NUMERICS_ENVIRONMENT', 'INTERPRETATIONS', 'RunConfig',
+           'parse_horizons', 'parse_models', 'sha256', 'load_pathways', 'load_cohort', 'load_inputs',
+           'package_versions', 'numerics_environment', 'recovery_table', 'reproduce', 'write_report', 'build_parser',
+           'config_from_args', 'main']
 
 # %% ../nbs/08_reproduce.ipynb #54e9246f
 ALL_METHODS = ['SurvConvMixer', 'SurvConvMixerConv1D', 'KNN', 'SVM', 'RandomForest', 'LogisticRegression',
@@ -140,6 +141,14 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError: return 'not installed'
     return {'python': platform.python_version(), **{p: v(p) for p in PACKAGES}}
 
+NUMERICS_ENVIRONMENT = ('XLA_FLAGS', 'TF_XLA_FLAGS', 'TF_ENABLE_ONEDNN_OPTS', 'ONEDNN_DEFAULT_FPMATH_MODE',
+                        'TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS', 'CUDA_VISIBLE_DEVICES')
+
+def numerics_environment() -> dict[str, str]:
+    """The environment variables set in this process that change how TensorFlow computes (its kernels, XLA's code,
+    threads, devices): a run's float rounding depends on them, so the manifest records them."""
+    return {k: os.environ[k] for k in NUMERICS_ENVIRONMENT if k in os.environ}
+
 def _check_resume(out: Path, cfg: RunConfig):
     "Refuse an `out` folder that holds a run with another configuration (a rerun with the same one resumes)."
     path = out / 'config.json'
@@ -171,7 +180,7 @@ def _savefig(fig, path: Path) -> str:
     plt.close(fig)
     return str(path.relative_to(path.parent.parent))
 
-# %% ../nbs/08_reproduce.ipynb #f56fb7d4
+# %% ../nbs/08_reproduce.ipynb #a8db5472
 INTERPRETATIONS: dict[str, dict] = {
     # the paper's Grad-CAM on the last ConvMixer block, maps of all training samples (SPEC §8)
     'paper': dict(preset='paper', held_out=False),
@@ -315,7 +324,8 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
             recovery_table(key, truth.planted_pathways).to_csv(out / 'key_pathway_recovery.csv', index=False)
     manifest = {'survconvmixer_command': ' '.join(sys.argv), 'started': started,
                 'finished': time.strftime('%Y-%m-%dT%H:%M:%S'), 'seed': cfg.seed, 'config': asdict(cfg),
-                'versions': package_versions(), 'input_checksums': checksums,
+                'versions': package_versions(), 'environment': numerics_environment(),
+                'input_checksums': checksums,
                 'problems': [p.summary() for p in problems], 'n_folds': len(folds)}
     if truth is not None: manifest['demo_truth'] = truth.to_dict()
     (out / 'manifest.json').write_text(json.dumps(manifest, indent=1, default=str))

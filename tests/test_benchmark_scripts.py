@@ -25,10 +25,11 @@ def ratio(text: str, pattern: str) -> float:
 def test_bench_training_prints_speedups_efficiency_and_auc_differences():
     out = run('bench_training.py', '--quick', '--rounds', '1', '--samples', '256', '--epochs', '2', '--seeds', '1',
               '--max-epochs', '2')
-    for name in ('fused+matmul+batches', 'fused+matmul+batches+bf16pw'):
+    for name in ('fused+matmul+batches', 'fused+matmul+batches+bf16pw', 'bf16pw+xla512'):
         assert ratio(out, re.escape(name) + r' / baseline, per interleaved round') > 0
     assert re.search(r'fused\+matmul\+batches\+bf16pw\s+\d+\s+\d+\.\d+x .*%', out)   # table row with efficiencies
     assert 'difference fused+matmul+batches+bf16pw - fused+matmul+batches' in out
+    assert 'difference bf16pw+xla512 - fused+matmul+batches+bf16pw' in out
     assert re.search(r'training = 3 x forward\s+43\.58 MFLOP', out)                 # the paper's geometry
 
 
@@ -46,3 +47,23 @@ def test_bench_grid_prints_the_speedup_and_identical_results():
               '--workers', '1', '2')
     assert ratio(out, 'speed-up 2 vs 1') > 0
     assert re.search(r'largest metric difference 0\.0e\+00', out)
+
+
+def test_profile_training_step_splits_a_step_by_kind_of_work():
+    out = run('profile_training_step.py', '--steps', '4', '--top', '5', '--timeline')
+    busy = dict((kind.strip(), float(ms)) for ms, kind in
+                re.findall(r'^\s+(\d+\.\d+) ms\s+[\d.]+ %\s+(.+)$', out, re.M))
+    assert busy['pointwise 1x1 conv products'] > 0 and busy['XLA kernels (GELU + batch norm, forward and backward)'] > 0
+    assert busy['casts (bfloat16 <-> float32)'] > 0          # the default configuration is bfloat16_pointwise
+    assert re.search(r'One step \(\d+\.\d+ ms\)', out) and 'XLA kernel run (GeluBatchNorm)' in out
+
+
+def test_profile_training_step_names_the_kind_of_each_op():
+    sys.path.insert(0, str(BENCHMARKS))
+    import profile_training_step as p
+    assert p.op_kind('mixer_1_pointwise_1/MatMul/MatMul_1', '_MklMatMul') == 'pointwise 1x1 conv products'
+    assert p.op_kind('embedding_1/BiasAdd', '_MklNativeFusedMatMul').startswith('other matrix products')
+    assert p.op_kind('mixer_1_depthwise_1/BiasAdd', '_MklNativeFusedDepthwiseConv2dNative').startswith('depthwise')
+    assert p.op_kind('mixer_2_pointwise_1/BiasAdd/BiasAddGrad', 'BiasAddGrad').startswith('bias additions')
+    assert p.op_kind('pool_1/Mean', 'Mean') == 'other ops'
+    assert p.is_op('pool_1/Mean:Mean') and not p.is_op('ExecutorState::Process')
