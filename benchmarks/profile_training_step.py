@@ -15,7 +15,7 @@ It measures, it asserts nothing; the numbers it printed on the development machi
     python benchmarks/profile_training_step.py --config fused+matmul+batches --timeline
 """
 from __future__ import annotations
-import argparse, collections, os, re, sys, tempfile, time
+import argparse, collections, contextlib, os, re, sys, tempfile, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
@@ -93,7 +93,7 @@ def host_events(logdir: str):
             yield line.name, base + e.offset_ps, e.duration_ps, names.get(e.metadata_id, '?')
 
 
-def summarise(events: list, steps: int) -> dict:
+def summarise(events: list) -> dict:
     "Busy ps per kind of work and per op (TensorFlow op events and XLA kernel runs), and the spans of the steps."
     kinds, ops, spans = collections.Counter(), collections.Counter(), []
     for thread, start, duration, name in events:
@@ -122,10 +122,11 @@ def main(argv=None):
     if cfg['env']: ap.error(f"{args.config} sets environment variables {cfg['env']}: set them yourself and profile "
                             "the configuration without them")
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-    logdir = args.logdir or tempfile.mkdtemp(prefix='survconvmixer-profile-')
-    wall = profile_epoch(cfg, args.steps, logdir)
-    events = list(host_events(logdir))
-    s = summarise(events, args.steps)
+    keep = contextlib.nullcontext(args.logdir) if args.logdir else tempfile.TemporaryDirectory(prefix='scm-profile-')
+    with keep as logdir:
+        wall = profile_epoch(cfg, args.steps, logdir)
+        events = list(host_events(logdir))
+    s = summarise(events)
     per_step = lambda ps: ps / 1e9 / args.steps  # ps summed over the epoch -> ms per step
     spans = s['spans']
     step_ms = sorted((b - a) / 1e9 for a, b in spans)
