@@ -9,8 +9,8 @@ One run prints
      training efficiency = achieved model FLOP/s / GEMM peak;
   4. held-out AUC of the scikit-learn estimator `SurvConvMixerClassifier` trained with the baseline layers, with
      its float32 default, with `precision='bfloat16_pointwise'` and with that in an environment with 512-bit XLA
-     vectors, on the same demo splits and seeds (early stopping as the estimator does it). `bench_precision.py` measures the bfloat16 option's AUC on many more
-     folds, against the noise of a new seed.
+     vectors, on the same demo splits and seeds (early stopping as the estimator does it). `bench_precision.py`
+     measures the bfloat16 option's AUC on many more folds, against the noise of a new seed.
 
 The headline compares four configurations, interleaved over rounds: the plain Keras `fit` of the Keras layers
 (baseline); the estimator's float32 default (the package's fused layers fed by `model.batches`: the same
@@ -366,6 +366,9 @@ def main(argv=None):
     t0 = time.perf_counter()
     print(f"SurvConvMixer training benchmark ({os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at the "
           f"start: a load above the CPU count means other processes share the cores and every number drops)")
+    if os.environ.get('XLA_FLAGS'):
+        print(f"note: XLA_FLAGS={os.environ['XLA_FLAGS']!r} is set in this shell: every configuration runs with it, "
+              f"except {WIDE}, which replaces it with {WIDE_XLA_VECTORS['XLA_FLAGS']!r}")
 
     # 1. FLOPs
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')

@@ -24,7 +24,8 @@ import bench_training as bt  # noqa: E402  (the configurations and their setup)
 
 KINDS = (  # (kind, test on the op's name and type): the first match wins
     ('pointwise 1x1 conv products', lambda name, op: 'pointwise' in name and 'MatMul' in op),
-    ('other matrix products (embedding, dense)', lambda name, op: 'MatMul' in op or ('Conv2D' in op and 'Depthwise' not in op)),
+    ('other matrix products (embedding, dense)',
+     lambda name, op: 'MatMul' in op or ('Conv2D' in op and 'Depthwise' not in op)),
     ('depthwise 3x3 convolutions', lambda name, op: 'Depthwise' in op),
     ('bias additions and their gradients', lambda name, op: op.startswith('BiasAdd')),
     ('casts (bfloat16 <-> float32)', lambda name, op: op == 'Cast'),
@@ -45,7 +46,9 @@ def op_kind(name: str, op: str) -> str:
 
 
 def short_name(name: str) -> str:
-    return re.sub(r'StatefulPartitionedCall/|SurvConvMixer(Conv1D)?_\d+/|gradient_tape/|(ArithmeticOptimizer/)+', '', name)
+    "An op's name without the graph's scopes that every op shares."
+    scopes = r'StatefulPartitionedCall/|SurvConvMixer(Conv1D)?_\d+/|gradient_tape/|(ArithmeticOptimizer/)+'
+    return re.sub(scopes, '', name)
 
 
 def profile_epoch(cfg: dict, steps: int, logdir: str) -> float:
