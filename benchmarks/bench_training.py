@@ -199,8 +199,8 @@ def _setup(cfg: dict):
 def _cpu_seconds() -> float:
     t = os.times(); return t.user + t.system
 
-def worker_throughput(cfg: dict, n: int, epochs: int) -> dict:
-    "Steady-state training samples/s of one configuration: median epoch time, the first epoch excluded."
+def compiled_model_and_data(cfg: dict, n: int):
+    "TensorFlow, Keras, the compiled network of a configuration (seed 0) and `n` demo images with their labels."
     import numpy as np
     tf, keras = _setup(cfg)
     from survconvmixer.model import build_survconvmixer
@@ -214,6 +214,12 @@ def worker_throughput(cfg: dict, n: int, epochs: int) -> dict:
     model.compile(optimizer=keras.optimizers.AdamW(1e-3, weight_decay=1e-4), loss='binary_crossentropy',
                   metrics=[keras.metrics.AUC(name='auc')] if cfg['auc_metric'] else [],
                   steps_per_execution=cfg['steps_per_execution'], jit_compile=cfg['jit'])
+    return tf, keras, model, x, y
+
+def worker_throughput(cfg: dict, n: int, epochs: int) -> dict:
+    "Steady-state training samples/s of one configuration: median epoch time, the first epoch excluded."
+    import numpy as np
+    tf, keras, model, x, y = compiled_model_and_data(cfg, n)
     wall, cpu = [], []
     class Timer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None): self.t, self.c = time.perf_counter(), _cpu_seconds()

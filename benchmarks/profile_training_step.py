@@ -53,19 +53,8 @@ def short_name(name: str) -> str:
 
 def profile_epoch(cfg: dict, steps: int, logdir: str) -> float:
     "Train `cfg` one warm-up epoch, then profile one epoch of `steps` batches into `logdir`; its wall seconds."
-    import numpy as np
-    tf, keras = bt._setup(cfg)
-    from survconvmixer.model import batches, build_survconvmixer
-    n = steps * cfg['batch_size']
-    demo, layout, X, labels = bt._demo_images(int(n * 1.35) + 300)
-    x, y = layout.transform(X).astype('float32'), labels.to_numpy().astype('float32')
-    reps = -(-n // len(x))
-    x, y = np.concatenate([x] * reps)[:n], np.concatenate([y] * reps)[:n]
-    keras.utils.set_random_seed(0)
-    model = build_survconvmixer(layout, precision=cfg['precision'], fused=cfg['layers'] != 'keras')
-    model.compile(optimizer=keras.optimizers.AdamW(1e-3, weight_decay=1e-4), loss='binary_crossentropy',
-                  metrics=[keras.metrics.AUC(name='auc')] if cfg['auc_metric'] else [],
-                  steps_per_execution=cfg['steps_per_execution'], jit_compile=cfg['jit'])
+    tf, keras, model, x, y = bt.compiled_model_and_data(cfg, steps * cfg['batch_size'])
+    from survconvmixer.model import batches
     if cfg['pipeline'] == 'numpy':
         def epoch(): model.fit(x, y, batch_size=cfg['batch_size'], epochs=1, shuffle=True, verbose=0)
     else:
