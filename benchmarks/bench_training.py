@@ -216,6 +216,17 @@ def compiled_model_and_data(cfg: dict, n: int):
                   steps_per_execution=cfg['steps_per_execution'], jit_compile=cfg['jit'])
     return tf, keras, model, x, y
 
+def fit_inputs(cfg: dict, tf, x, y) -> dict:
+    "The training data of `model.fit` as the configuration's input pipeline feeds it (keyword arguments)."
+    bs = cfg['batch_size']
+    if cfg['pipeline'] == 'tfdata':
+        return {'x': tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(len(x), seed=0)
+                .batch(bs).prefetch(tf.data.AUTOTUNE)}
+    if cfg['pipeline'] == 'batches':  # the estimator's pipeline: seeded reshuffle, no tf.data autotuning
+        from survconvmixer.model import batches
+        return {'x': batches((x, y), bs, shuffle_seed=0)}
+    return {'x': x, 'y': y, 'batch_size': bs, 'shuffle': True}
+
 def worker_throughput(cfg: dict, n: int, epochs: int) -> dict:
     "Steady-state training samples/s of one configuration: median epoch time, the first epoch excluded."
     import numpy as np
@@ -225,16 +236,7 @@ def worker_throughput(cfg: dict, n: int, epochs: int) -> dict:
         def on_epoch_begin(self, epoch, logs=None): self.t, self.c = time.perf_counter(), _cpu_seconds()
         def on_epoch_end(self, epoch, logs=None):
             wall.append(time.perf_counter() - self.t); cpu.append(_cpu_seconds() - self.c)
-    bs = cfg['batch_size']
-    if cfg['pipeline'] == 'tfdata':
-        data = (tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(len(x), seed=0)
-                .batch(bs).prefetch(tf.data.AUTOTUNE))
-        model.fit(data, epochs=epochs, callbacks=[Timer()], verbose=0)
-    elif cfg['pipeline'] == 'batches':  # the estimator's pipeline: seeded reshuffle, no tf.data autotuning
-        from survconvmixer.model import batches
-        model.fit(batches((x, y), bs, shuffle_seed=0), epochs=epochs, callbacks=[Timer()], verbose=0)
-    else:
-        model.fit(x, y, batch_size=bs, epochs=epochs, callbacks=[Timer()], shuffle=True, verbose=0)
+    model.fit(**fit_inputs(cfg, tf, x, y), epochs=epochs, callbacks=[Timer()], verbose=0)
     steady_wall, steady_cpu = np.median(wall[1:]), np.median(cpu[1:])
     return {'samples_per_s': n / steady_wall, 'samples_per_cpu_s': n / steady_cpu, 'epoch_s': wall,
             'load': os.getloadavg()[0]}

@@ -54,12 +54,8 @@ def short_name(name: str) -> str:
 def profile_epoch(cfg: dict, steps: int, logdir: str) -> float:
     "Train `cfg` one warm-up epoch, then profile one epoch of `steps` batches into `logdir`; its wall seconds."
     tf, keras, model, x, y = bt.compiled_model_and_data(cfg, steps * cfg['batch_size'])
-    from survconvmixer.model import batches
-    if cfg['pipeline'] == 'numpy':
-        def epoch(): model.fit(x, y, batch_size=cfg['batch_size'], epochs=1, shuffle=True, verbose=0)
-    else:
-        data = batches((x, y), cfg['batch_size'], shuffle_seed=0)
-        def epoch(): model.fit(data, epochs=1, verbose=0)
+    inputs = bt.fit_inputs(cfg, tf, x, y)
+    def epoch(): model.fit(**inputs, epochs=1, verbose=0)
     epoch()  # tracing and warm-up, not profiled
     tf.profiler.experimental.start(logdir)
     t = time.perf_counter(); epoch(); wall = time.perf_counter() - t
