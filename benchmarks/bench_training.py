@@ -10,7 +10,11 @@ One run prints
   4. held-out AUC of the scikit-learn estimator `SurvConvMixerClassifier` trained with the baseline layers, with
      its float32 default, with `precision='bfloat16_pointwise'` and with that in an environment with 512-bit XLA
      vectors, on the same demo splits and seeds (early stopping as the estimator does it). `bench_precision.py`
-     measures the bfloat16 option's AUC on many more folds, against the noise of a new seed.
+     measures the bfloat16 option's AUC on many more folds, against the noise of a new seed;
+  5. with `--ceiling`, what the machine's cores give a configuration's arithmetic when nothing waits: one fit per
+     core, two (or `os.cpu_count()`) fits at once in separate single-thread processes, their samples/s added up,
+     against one single-thread fit alone and the single multi-thread fit of section 3 (an estimate of the most a
+     single fit could reach through threading, and of how far its intra-op parallelism is from it).
 
 The headline compares four configurations, interleaved over rounds: the plain Keras `fit` of the Keras layers
 (baseline); the estimator's float32 default (the package's fused layers fed by `model.batches`: the same
@@ -24,6 +28,7 @@ It is a benchmark, not a test: it asserts nothing about this machine's numbers, 
     python benchmarks/bench_training.py --quick      # ~5 minutes on 2 cores: the headline, 3 AUC seeds
     python benchmarks/bench_training.py              # everything, 10 AUC seeds (~30 minutes on 2 shared cores)
     python benchmarks/bench_training.py --only baseline,fused+matmul+tfdata --no-auc
+    python benchmarks/bench_training.py --quick --no-auc --ceiling
 
 FLOP convention: a multiply-accumulate is 2 FLOPs; only convolutions and the dense layer are counted (the
 elementwise GELU / batch-norm / residual work is not "model FLOPs"); training = 3 x forward (forward pass,
@@ -314,6 +319,31 @@ def measure(names: list[str], rounds: int, n: int, epochs: int, label: str) -> d
                           f"({res['samples_per_cpu_s']:4.0f} per CPU-second, load {res['load']:.1f})", flush=True)
     return results
 
+def single_thread(cfg: dict) -> dict:
+    "A configuration with one intra-op and one inter-op thread (a fit that keeps to one core)."
+    return {**cfg, 'intra': 1, 'inter': 1, 'what': cfg['what'] + ', 1 intra-op + 1 inter-op thread'}
+
+def measure_ceiling(names: list[str], rounds: int, n: int, epochs: int, fits: int) -> dict:
+    """Per configuration and round: one single-thread fit alone, then `fits` single-thread fits at once (separate
+    processes started together; their samples/s summed). Interleaved over rounds like `measure`."""
+    from concurrent.futures import ThreadPoolExecutor
+    results = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names:
+            cfg = single_thread(CONFIGS[name])
+            try:
+                alone = run_worker('throughput', cfg, n=n, epochs=epochs)
+                with ThreadPoolExecutor(fits) as pool:
+                    together = list(pool.map(lambda _: run_worker('throughput', cfg, n=n, epochs=epochs), range(fits)))
+            except RuntimeError as e:
+                print(f"   !! {name} failed: {e}"); results[name].append(None); continue
+            res = {'alone': alone['samples_per_s'], 'together': [t['samples_per_s'] for t in together],
+                   'total': sum(t['samples_per_s'] for t in together)}
+            results[name].append(res)
+            print(f"   ceiling round {r + 1}  {name:28s} one single-thread fit {res['alone']:6.0f} samples/s; {fits} at "
+                  f"once {' + '.join(f'{t:.0f}' for t in res['together'])} = {res['total']:6.0f}", flush=True)
+    return results
+
 def best_of(runs: list) -> dict | None:
     return max((r for r in runs if r), key=lambda r: r['samples_per_s'], default=None)
 
@@ -352,6 +382,8 @@ def main(argv=None):
     ap.add_argument('--samples', type=int, help='samples per throughput epoch (default 2048 quick, 4096 full)')
     ap.add_argument('--epochs', type=int, help='throughput epochs, the first not timed (default 3 quick, 4 full)')
     ap.add_argument('--max-epochs', type=int, help="AUC fits: epoch cap (default 10 quick, the estimator's own full)")
+    ap.add_argument('--ceiling', action='store_true', help="also measure the headline configurations' ceiling: one "
+                    "single-thread fit per core, all at once (section 5)")
     ap.add_argument('--json', help='also write every measurement to this JSON file')
     ap.add_argument('--worker', help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -447,6 +479,31 @@ def main(argv=None):
             d = a[name] - a[reference]
             print(f"   difference {name} - {reference} (paired by seed): {d.mean():+.4f} +- {sd(d)}; "
                   f"largest |difference| {np.abs(d).max():.4f}")
+    # 5. The ceiling: every core busy with its own fit
+    if args.ceiling:
+        fits = max(2, os.cpu_count() or 2)
+        print(f"\n5. What the cores give when nothing waits: {fits} single-thread fits of a configuration at once, in "
+              f"separate processes (samples/s summed), against one single-thread fit alone and the single fit of "
+              f"section 3 ({rounds} interleaved rounds). The sum estimates the most a single fit of the same "
+              f"arithmetic could reach by threading alone; section 3's fits get their share of it through "
+              f"TensorFlow's intra-op threads.")
+        ceiling = measure_ceiling(HEADLINE[:3], rounds, n, epochs, fits)
+        report['ceiling'] = ceiling
+        base_runs = [r for r in results['baseline'] if r]
+        plain = np.median([r['samples_per_s'] for r in base_runs]) if base_runs else None
+        print(f"   {'configuration':28s} {'alone':>7s} {'all cores':>9s} {'scaling':>7s} {'single fit':>10s} "
+              f"{'of ceiling':>10s} {'ceiling / plain fit':>19s}   (medians over rounds)")
+        for name in HEADLINE[:3]:
+            runs = [r for r in ceiling[name] if r]
+            if not runs: print(f"   {name:28s} failed"); continue
+            alone, total = np.median([r['alone'] for r in runs]), np.median([r['total'] for r in runs])
+            single = np.median([r['samples_per_s'] for r in results[name] if r])
+            versus = f"{total / plain:.2f}x" if plain else '-'
+            print(f"   {name:28s} {alone:7.0f} {total:9.0f} {total / alone:6.2f}x {single:10.0f} {single / total:10.0%} "
+                  f"{versus:>19s}")
+        print(f"   scaling = all cores / one alone ({fits} would be perfect); of ceiling = section 3's single "
+              f"{os.cpu_count()}-CPU fit / all cores; ceiling / plain fit = all cores / section 3's plain Keras fit")
+
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}; wall time {time.perf_counter() - t0:.0f} s")
     if args.json: Path(args.json).write_text(json.dumps(report, indent=1, default=float))
 

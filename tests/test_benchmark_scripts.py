@@ -22,15 +22,22 @@ def ratio(text: str, pattern: str) -> float:
     return float(match.group(1))
 
 
-def test_bench_training_prints_speedups_efficiency_and_auc_differences():
+def test_bench_training_prints_speedups_efficiency_auc_differences_and_the_ceiling():
     out = run('bench_training.py', '--quick', '--rounds', '1', '--samples', '256', '--epochs', '2', '--seeds', '1',
-              '--max-epochs', '2')
+              '--max-epochs', '2', '--ceiling')
     for name in ('fused+matmul+batches', 'fused+matmul+batches+bf16pw', 'bf16pw+xla512'):
         assert ratio(out, re.escape(name) + r' / baseline, per interleaved round') > 0
     assert re.search(r'fused\+matmul\+batches\+bf16pw\s+\d+\s+\d+\.\d+x .*%', out)   # table row with efficiencies
     assert 'difference fused+matmul+batches+bf16pw - fused+matmul+batches' in out
     assert 'difference bf16pw+xla512 - fused+matmul+batches+bf16pw' in out
     assert re.search(r'training = 3 x forward\s+43\.58 MFLOP', out)                 # the paper's geometry
+    ceiling = re.findall(r'ceiling round 1  (\S+)\s+one single-thread fit\s+\d+ samples/s; (\d+) at once ([\d +]+) '
+                         r'=\s+(\d+)', out)
+    assert [row[0] for row in ceiling] == ['baseline', 'fused+matmul+batches', 'fused+matmul+batches+bf16pw']
+    for _, fits, each, total in ceiling:                     # one fit per CPU at once, their samples/s summed
+        each = [int(v) for v in each.split(' + ')]
+        assert len(each) == int(fits) >= 2 and abs(sum(each) - int(total)) <= len(each)
+    assert re.search(r'fused\+matmul\+batches\+bf16pw\s+\d+\s+\d+\s+\d+\.\d+x\s+\d+\s+\d+%\s+\d+\.\d+x', out)
 
 
 def test_bench_precision_prints_paired_differences_and_the_seed_noise(tmp_path):
