@@ -497,10 +497,10 @@ def main(argv=None):
             runs = [r for r in ceiling[name] if r]
             if not runs: print(f"   {name:28s} failed"); continue
             alone, total = np.median([r['alone'] for r in runs]), np.median([r['total'] for r in runs])
-            single = np.median([r['samples_per_s'] for r in results[name] if r])
+            singles = [r['samples_per_s'] for r in results[name] if r]
+            single, share = (f"{np.median(singles):10.0f}", f"{np.median(singles) / total:10.0%}") if singles else ('-', '-')
             versus = f"{total / plain:.2f}x" if plain else '-'
-            print(f"   {name:28s} {alone:7.0f} {total:9.0f} {total / alone:6.2f}x {single:10.0f} {single / total:10.0%} "
-                  f"{versus:>19s}")
+            print(f"   {name:28s} {alone:7.0f} {total:9.0f} {total / alone:6.2f}x {single:>10s} {share:>10s} {versus:>19s}")
         print(f"   scaling = all cores / one alone ({fits} would be perfect); of ceiling = section 3's single "
               f"{os.cpu_count()}-CPU fit / all cores; ceiling / plain fit = all cores / section 3's plain Keras fit")
 
