@@ -36,7 +36,7 @@ gradient w.r.t. activations, gradient w.r.t. weights), the usual convention. The
 for the first layer) is printed beside it.
 """
 from __future__ import annotations
-import argparse, json, math, os, subprocess, sys, time
+import argparse, json, math, os, statistics, subprocess, sys, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
@@ -347,6 +347,11 @@ def measure_ceiling(names: list[str], rounds: int, n: int, epochs: int, fits: in
 def best_of(runs: list) -> dict | None:
     return max((r for r in runs if r), key=lambda r: r['samples_per_s'], default=None)
 
+def median_samples_per_s(runs: list) -> float | None:
+    "The median samples/s of the runs that did not fail; None if all failed."
+    values = [r['samples_per_s'] for r in runs if r]
+    return statistics.median(values) if values else None
+
 def attainable_peak(cfg: dict, flops: dict, peak: dict) -> float:
     """The GEMM peak a configuration could reach: float32's; bfloat16's when everything computes in bfloat16; for
     'bfloat16_pointwise' the two weighted by FLOPs (the 1x1 convolutions' share at the bfloat16 peak)."""
@@ -489,16 +494,15 @@ def main(argv=None):
               f"TensorFlow's intra-op threads.")
         ceiling = measure_ceiling(HEADLINE[:3], rounds, n, epochs, fits)
         report['ceiling'] = ceiling
-        base_runs = [r for r in results['baseline'] if r]
-        plain = np.median([r['samples_per_s'] for r in base_runs]) if base_runs else None
+        plain = median_samples_per_s(results['baseline'])
         print(f"   {'configuration':28s} {'alone':>7s} {'all cores':>9s} {'scaling':>7s} {'single fit':>10s} "
               f"{'of ceiling':>10s} {'ceiling / plain fit':>19s}   (medians over rounds)")
         for name in HEADLINE[:3]:
             runs = [r for r in ceiling[name] if r]
             if not runs: print(f"   {name:28s} failed"); continue
             alone, total = np.median([r['alone'] for r in runs]), np.median([r['total'] for r in runs])
-            singles = [r['samples_per_s'] for r in results[name] if r]
-            single, share = (f"{np.median(singles):10.0f}", f"{np.median(singles) / total:10.0%}") if singles else ('-', '-')
+            single = median_samples_per_s(results[name])
+            single, share = (f"{single:10.0f}", f"{single / total:10.0%}") if single else ('-', '-')
             versus = f"{total / plain:.2f}x" if plain else '-'
             print(f"   {name:28s} {alone:7.0f} {total:9.0f} {total / alone:6.2f}x {single:>10s} {share:>10s} {versus:>19s}")
         print(f"   scaling = all cores / one alone ({fits} would be perfect); of ceiling = section 3's single "
