@@ -1,12 +1,11 @@
 """The quick grid with 1 vs 2 workers: prints wall-clock seconds and the speed-up, measured in one run.
 
-    python benchmarks/bench_grid.py            # SurvConvMixer + two fast baselines, demo cohorts
+    python benchmarks/bench_grid.py            # SurvConvMixer + two baselines (quick preset), demo cohorts
     python benchmarks/bench_grid.py --models SurvConvMixer --n-train 800
 
 Seeded fits give identical metrics whatever the number of workers; the script prints the largest difference.
 """
 import argparse, os, time
-from functools import partial
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
@@ -18,17 +17,16 @@ def main():
     ap.add_argument('--folds', type=int, default=3)
     ap.add_argument('--workers', type=int, nargs='+', default=[1, 2])
     args = ap.parse_args()
-    import pandas as pd
-    from survconvmixer.benchmarks import method_factory
     from survconvmixer.demo import simulate_demo
+    from survconvmixer.methods import method_factories
     from survconvmixer.validation import make_problems, run_validation
     demo = simulate_demo(n_train=args.n_train, n_external=170, n_background_genes=100, seed=0)
     problems = make_problems(demo.train, demo.external, {'short': 1.0, 'mid': 3.0, 'long': 5.0}, prefix='demo')
-    methods = {m: partial(method_factory(m), demo.pathways, fast=True) for m in args.models.split(',')}
+    methods = method_factories(args.models.split(','), demo.pathways, quick=True)
     times, results = {}, {}
     for n in args.workers:
         start = time.perf_counter()
-        results[n] = run_validation(problems, methods, n_repeats=1, n_splits=args.folds, n_jobs=n, progress=False)
+        results[n] = run_validation(problems, methods, n_repeats=1, n_splits=args.folds, n_jobs=n, progress=False).folds
         times[n] = time.perf_counter() - start
         print(f'{n} worker(s): {times[n]:.1f} s for {len(results[n])} fits')
     base = args.workers[0]

@@ -4,8 +4,8 @@ import json
 import pandas as pd
 import pytest
 
-from survconvmixer.cli import INTERPRETATIONS, main
-from survconvmixer.interpretation import KEY_PATHWAY_COLUMNS
+from survconvmixer.cli import main
+from survconvmixer.interpretation import INTERPRETATIONS, KEY_PATHWAY_COLUMNS
 
 ARGS = ['reproduce', '--models', 'SurvConvMixer', '--horizons', '1,3', '--n-train', '700', '--n-external', '120',
         '--folds', '2', '--quiet']
@@ -67,7 +67,7 @@ def test_missing_model_file_is_a_clear_error(run_dir, tmp_path, capsys):
     shutil.copytree(run_dir, copy)
     next((copy / 'models').glob('*.keras')).unlink()
     assert main(_args(copy)) == 2
-    assert 'is missing' in capsys.readouterr().err
+    assert 'are missing' in capsys.readouterr().err
 
 
 def test_interpretation_in_two_processes_equals_one(run_dir, tmp_path):
@@ -84,13 +84,15 @@ def test_interpretation_in_two_processes_equals_one(run_dir, tmp_path):
 
 
 def test_precision_reaches_both_survconvmixer_variants_only():
-    from survconvmixer.cli import _method_factories, build_parser, config_from_args
+    from survconvmixer.cli import build_parser, config_from_args
     from survconvmixer.demo import synthetic_pathways
+    from survconvmixer.methods import method_factories
     args = ['reproduce', '--models', 'SurvConvMixer,SurvConvMixerConv1D,LogisticRegression',
             '--precision', 'bfloat16_pointwise']
     cfg = config_from_args(build_parser().parse_args(args))
     assert cfg.precision == 'bfloat16_pointwise'
-    made = {name: factory(random_state=0) for name, factory in _method_factories(cfg, synthetic_pathways()).items()}
+    factories = method_factories(cfg.models, synthetic_pathways(), quick=cfg.fast, precision=cfg.precision)
+    made = {name: factory(random_state=0) for name, factory in factories.items()}
     assert made['SurvConvMixer'].precision == made['SurvConvMixerConv1D'].precision == 'bfloat16_pointwise'
     assert 'precision' not in made['LogisticRegression'].get_params()
     with pytest.raises(SystemExit):

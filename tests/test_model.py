@@ -1,11 +1,13 @@
-"""SurvConvMixerClassifier and the image CNN benchmarks train a compiled twin that later fits reuse
-(`model.fit_reusing_network`): a fit must not depend on what the twin trained before, and a fitted estimator must
+"""SurvConvMixerClassifier and the image CNN baselines train a compiled twin that later fits reuse
+(`training.fit_reusing_network`): a fit must not depend on what the twin trained before, and a fitted estimator must
 keep its own weights when the twin trains the next one."""
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
+import random
 from survconvmixer import model as M
-from survconvmixer.benchmarks import GeneExpImgTLClassifier, PathCNNClassifier
+from survconvmixer import training as T
+from survconvmixer.baselines import GeneExpImgTLClassifier, PathCNNClassifier
 from survconvmixer.data import minmax_scale_genes
 from survconvmixer.demo import simulate_demo
 from survconvmixer.labelling import label_cohort
@@ -20,7 +22,7 @@ def cohort():
 
 
 def forget_networks():
-    M._networks.clear()
+    T._networks.clear()
 
 
 def scm(pathways, seed, conv1d=False):
@@ -35,7 +37,7 @@ def test_fit_after_another_fit_equals_a_fit_with_no_network_kept(cohort, conv1d)
     scm(pathways, 1, conv1d).fit(X.iloc[::2], y[::2])                        # the twin trains another model
     again = scm(pathways, 0, conv1d).fit(X, y).predict_proba(X)              # reuses it
     np.testing.assert_array_equal(first, again)
-    assert len(M._networks) == 1
+    assert len(T._networks) == 1
 
 
 def test_fitted_estimator_keeps_its_weights_when_the_twin_trains_the_next(cohort):
@@ -51,15 +53,16 @@ def test_fitted_estimator_keeps_its_weights_when_the_twin_trains_the_next(cohort
 def test_networks_are_kept_per_architecture_and_bounded(cohort, monkeypatch):
     pathways, X, y = cohort
     forget_networks()
-    monkeypatch.setattr(M, 'MAX_REUSED_NETWORKS', 2)
+    monkeypatch.setattr(T, 'MAX_REUSED_NETWORKS', 2)
     for width in (8, 12, 16):
         M.SurvConvMixerClassifier(pathways, width=width, epochs=1).fit(X, y)
-    kept = list(M._networks)
-    assert len(kept) == 2 and [k[5] for k in kept] == [12, 16]   # the least recently used one went
+    kept = list(T._networks)
+    assert len(kept) == 2 and ['"filters": 12' in k[0] for k in kept] == [True, False]  # the least recently used went
+    assert '"filters": 16' in kept[1][0]
 
 
 def test_threads_fitting_at_once_match_serial_fits(cohort):
-    "Dask workers run tasks in threads: fits hold FIT_LOCK (Keras's seeds are global), so they cannot mix."
+    "Dask workers run tasks in threads: fits hold FIT_LOCK (the kept networks are shared), so they cannot mix."
     pathways, X, y = cohort
     forget_networks()
     serial = [scm(pathways, s).fit(X, y).predict_proba(X) for s in (0, 1)]
@@ -114,3 +117,41 @@ def test_bfloat16_pointwise_conv1d_and_bad_precisions(cohort):
         M.SurvConvMixerClassifier(pathways, width=16, epochs=1, precision='bfloat16_pointwise', fused=False).fit(X, y)
     with pytest.raises(ValueError, match='precision must be one of'):
         M.SurvConvMixerClassifier(pathways, width=16, epochs=1, precision='bf16').fit(X, y)
+
+
+def test_fit_neither_reads_nor_changes_global_random_state(cohort):
+    "Seeds go through each layer and the epoch orders: the user's global generators are untouched and play no part."
+    import tensorflow as tf
+    pathways, X, y = cohort
+    random.seed(1); np.random.seed(1); tf.random.set_seed(1)
+    state = (random.getstate(), np.random.get_state()[1].copy())
+    first = scm(pathways, 0).fit(X, y).predict_proba(X)
+    assert random.getstate() == state[0]
+    np.testing.assert_array_equal(np.random.get_state()[1], state[1])
+    random.seed(99); np.random.seed(99); tf.random.set_seed(99)
+    np.testing.assert_array_equal(scm(pathways, 0).fit(X, y).predict_proba(X), first)
+
+
+def test_genes_are_matched_by_name(cohort):
+    pathways, X, y = cohort
+    est = scm(pathways, 0).fit(X, y)
+    shuffled = X[list(reversed(X.columns))].assign(extra_gene=1.0)
+    np.testing.assert_array_equal(est.predict_proba(shuffled), est.predict_proba(X))
+    with pytest.raises(ValueError, match='expecting'):
+        est.predict_proba(X.to_numpy()[:, :5])
+
+
+def test_fit_leaves_op_determinism_to_the_user():
+    "TensorFlow's op determinism is process-wide: a fit in a fresh process does not switch it on."
+    import subprocess, sys
+    code = ("import numpy as np, pandas as pd\n"
+            "from survconvmixer.training import KerasClassifier\n"
+            "from survconvmixer.model import SurvConvMixerClassifier\n"
+            "from survconvmixer.demo import synthetic_pathways\n"
+            "from tensorflow.python.framework import config\n"
+            "pw = synthetic_pathways()\n"
+            "X = pd.DataFrame(np.random.default_rng(0).random((40, len(pw.genes))), columns=pw.genes)\n"
+            "SurvConvMixerClassifier(pw, width=4, epochs=1).fit(X, np.arange(40) % 2)\n"
+            "print(config.is_op_determinism_enabled())\n")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip().splitlines()[-1] == 'False', out.stderr[-2000:]

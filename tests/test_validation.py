@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 
 from survconvmixer.demo import simulate_demo
 from survconvmixer.model import SurvConvMixerClassifier
-from survconvmixer.validation import make_problems, run_validation, fold_tasks, FOLD_COLUMNS
+from survconvmixer.validation import make_problems, run_validation, fold_tasks, FOLD_COLUMNS, ValidationRun
 
 
 @pytest.fixture(scope='module')
@@ -41,19 +41,19 @@ def _metrics(folds):
 def test_parallel_and_dask_equal_serial(demo, problems):
     distributed = pytest.importorskip('dask.distributed')
     methods = _methods(demo)
-    serial = run_validation(problems, methods, n_repeats=1, n_splits=2, progress=False)
+    serial = run_validation(problems, methods, n_repeats=1, n_splits=2, progress=False).folds
     assert len(serial) == 4 and list(serial.columns) == FOLD_COLUMNS
-    joblib2 = run_validation(problems, methods, n_repeats=1, n_splits=2, n_jobs=2, progress=False)
+    joblib2 = run_validation(problems, methods, n_repeats=1, n_splits=2, n_jobs=2, progress=False).folds
     pd.testing.assert_frame_equal(_metrics(serial), _metrics(joblib2))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        on_dask = run_validation(problems, methods, n_repeats=1, n_splits=2, scheduler=client, progress=False)
+        on_dask = run_validation(problems, methods, n_repeats=1, n_splits=2, scheduler=client, progress=False).folds
     pd.testing.assert_frame_equal(_metrics(serial), _metrics(on_dask))
 
 
 def test_interrupted_run_resumes(tmp_path, demo, problems, monkeypatch):
     methods = {'LogReg': _logreg_factory(demo.pathways.genes)}
-    full = run_validation(problems, methods, n_repeats=2, n_splits=3, progress=False)
+    full = run_validation(problems, methods, n_repeats=2, n_splits=3, progress=False).folds
     # interrupt after 2 folds: the factory raises on the 3rd fit
     calls = {'n': 0}
     def flaky(random_state=0):
@@ -62,10 +62,10 @@ def test_interrupted_run_resumes(tmp_path, demo, problems, monkeypatch):
         return methods['LogReg'](random_state)
     with pytest.raises(KeyboardInterrupt):
         run_validation(problems, {'LogReg': flaky}, n_repeats=2, n_splits=3, out_dir=tmp_path, progress=False)
-    saved = pd.read_csv(tmp_path / 'folds.csv')
+    saved = ValidationRun.open(tmp_path).folds
     assert len(saved) == 2                              # finished folds are on disk at once
     calls['n'] = -100                                   # no more interruptions
-    resumed = run_validation(problems, {'LogReg': flaky}, n_repeats=2, n_splits=3, out_dir=tmp_path, progress=False)
+    resumed = run_validation(problems, {'LogReg': flaky}, n_repeats=2, n_splits=3, out_dir=tmp_path, progress=False).folds
     assert calls['n'] == -100 + 4                       # only the 4 missing folds were fitted
     pd.testing.assert_frame_equal(_metrics(resumed), _metrics(full), check_dtype=False)
 
@@ -73,12 +73,12 @@ def test_interrupted_run_resumes(tmp_path, demo, problems, monkeypatch):
 def test_external_labels_cannot_change_fits(demo, problems):
     """Shuffling the external labels changes EV metrics but not IV metrics: nothing external reaches `fit`."""
     methods = {'LogReg': _logreg_factory(demo.pathways.genes)}
-    base = run_validation(problems, methods, n_repeats=1, n_splits=3, progress=False)
+    base = run_validation(problems, methods, n_repeats=1, n_splits=3, progress=False).folds
     shuffled = [p for p in make_problems(demo.train, demo.external, {'mid': 3.0}, prefix='demo')]
     rng = np.random.default_rng(0)
     shuffled[0].y_external = pd.Series(rng.permutation(shuffled[0].y_external.to_numpy()),
                                        index=shuffled[0].y_external.index)
-    other = run_validation(shuffled, methods, n_repeats=1, n_splits=3, progress=False)
+    other = run_validation(shuffled, methods, n_repeats=1, n_splits=3, progress=False).folds
     np.testing.assert_array_equal(base.iv_auc, other.iv_auc)
     assert not np.allclose(base.ev_auc, other.ev_auc)
 
@@ -109,3 +109,16 @@ def test_worker_memory_growth_does_not_restart_the_worker(allow):
     pids = [executor.submit(_grow_and_report, mb, allow).result() for mb in (1, 400, 1, 1)]
     executor.shutdown(wait=True)
     assert (len(set(pids)) == 1) == allow, pids
+
+
+def test_fold_scaling_matches_genes_by_name(demo):
+    "`scaling='fold'`: an external cohort with its genes in another order (and one extra) gives the same metrics."
+    from survconvmixer.methods import method_factories
+    shuffled = demo.external.expression[list(reversed(demo.external.expression.columns))].assign(EXTRA_GENE=1.0)
+    permuted_external = demo.external.with_expression(shuffled)
+    methods = method_factories(['LogisticRegression', 'KNN'], demo.pathways)
+    runs = [run_validation(make_problems(demo.train, ext, {'mid': 3.0}, scaling='fold', prefix='demo'), methods,
+                           n_repeats=1, n_splits=3, scaling='fold', progress=False).folds
+            for ext in (demo.external, permuted_external)]
+    pd.testing.assert_frame_equal(_metrics(runs[0]), _metrics(runs[1]))
+    assert runs[0].ev_auc.notna().all() and runs[0].ev_auc.mean() > 0.55

@@ -1,4 +1,4 @@
-"""Tests of survconvmixer.benchmarks: every comparison method fits and beats chance on an easy signal,
+"""Tests of survconvmixer.baselines (through the method registry): every comparison method fits and beats chance on an easy signal,
 follows the scikit-learn estimator contract, and learns nothing from rows it was not given."""
 import pickle
 import warnings
@@ -13,16 +13,16 @@ from sklearn.feature_selection import mutual_info_classif
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, cross_val_score
 
-from survconvmixer.benchmarks import (
-    METHODS, PAPER_AUC, PAPER_GRIDS, PAPER_HYPERPARAMETERS, CoxElasticNetRisk, GeneExpImgTLClassifier,
-    PathCNNClassifier, PathwayGeneSelector, format_table1, gene_groups_from_pathways, grid_search_method,
-    make_classical, make_coxnet, make_geneexpimgtl, make_pathcnn, mean_auc_table, method_factory, mutual_info_genes,
-    plot_radar, treemap_layout, treemap_pixel_weights)
+from survconvmixer.baselines import (
+    PAPER_GRIDS, PAPER_HYPERPARAMETERS, CoxElasticNetRisk, GeneExpImgTLClassifier, PathCNNClassifier,
+    PathwayGeneSelector, gene_groups_from_pathways, grid_search_method, is_survival_estimator, make_classical,
+    mutual_info_genes, treemap_layout, treemap_pixel_weights)
 from survconvmixer.data import minmax_scale_genes
+from survconvmixer.methods import METHODS, get_method
 from survconvmixer.pathways import PathwayCollection
-from survconvmixer.validation import plot_auc_distributions
+from survconvmixer.results import PAPER_AUC, format_table1, mean_auc_table, plot_auc_distributions, plot_radar
 
-BENCHMARKS = list(METHODS)  # the two SurvConvMixer names live in survconvmixer.model and are not tested here
+BENCHMARKS = [m for m in METHODS if not m.startswith('SurvConvMixer')]  # SurvConvMixer: tests/test_model.py
 CNNS = ['GeneExpImgTL', 'PathCNN']
 
 
@@ -71,9 +71,9 @@ def data():
 def _make(name, pw, random_state=0, **params):
     "A fast estimator; the CNNs get a small image budget suited to 76 genes."
     if name == 'GeneExpImgTL':
-        return make_geneexpimgtl(pw, random_state=random_state, fast=True, n_genes=40, image_side=12, **params)
-    return METHODS[name](pw, random_state=random_state, fast=True) if not params else \
-        METHODS[name](pw, random_state=random_state, fast=True).set_params(**params)
+        return METHODS['GeneExpImgTL'](pw, random_state=random_state, quick=True, n_genes=40, image_side=12, **params)
+    return METHODS[name](pw, random_state=random_state, quick=True) if not params else \
+        METHODS[name](pw, random_state=random_state, quick=True).set_params(**params)
 
 
 def _fit(est, d, X=None, rows=None):
@@ -81,7 +81,7 @@ def _fit(est, d, X=None, rows=None):
     rows = slice(None) if rows is None else rows
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Stochastic Optimizer')  # fast MLP: few epochs on purpose
-        if getattr(est, 'requires_survival', False): return est.fit(X.iloc[rows], d['str'][rows])
+        if is_survival_estimator(est): return est.fit(X.iloc[rows], d['str'][rows])
         return est.fit(X.iloc[rows], d['ytr'].iloc[rows])
 
 
@@ -129,8 +129,8 @@ def test_beats_chance_on_held_out_data(data, name):
 def test_methods_registry_names():
     assert BENCHMARKS == ['KNN', 'SVM', 'RandomForest', 'LogisticRegression', 'MLP', 'GeneExpImgTL', 'PathCNN',
                           'CoxNet']
-    with pytest.raises(KeyError, match='unknown method'): method_factory('DeepSurv')
-    assert method_factory('KNN') is METHODS['KNN']
+    with pytest.raises(KeyError, match='unknown method'): get_method('DeepSurv')
+    assert get_method('KNN') is METHODS['KNN']
 
 
 def test_paper_hyperparameters_are_the_defaults():
@@ -141,14 +141,14 @@ def test_paper_hyperparameters_are_the_defaults():
             prefix = 'model__estimator__' if name == 'SVM' else 'model__'
             assert got[prefix + key] == value, (name, key)
     assert METHODS['RandomForest'](pw).get_params()['model__n_estimators'] == 250
-    assert METHODS['RandomForest'](pw, fast=True).get_params()['model__n_estimators'] == 50
+    assert METHODS['RandomForest'](pw, quick=True).get_params()['model__n_estimators'] == 50
 
 
 # ----------------------------------------------------------------------------------------------- sklearn contract
 @pytest.mark.parametrize('name', BENCHMARKS)
 def test_clone_and_params_round_trip(name):
     pw = _pathways()
-    est = METHODS[name](pw, random_state=3, fast=True)
+    est = METHODS[name](pw, random_state=3, quick=True)
     twin = clone(est)
     assert type(twin) is type(est) and twin is not est
     p, q = est.get_params(deep=True), twin.get_params(deep=True)
@@ -174,7 +174,7 @@ def test_cross_val_score_works(data, name):
 
 
 def test_cross_val_score_cox_uses_concordance(data):
-    scores = cross_val_score(make_coxnet(data['pw'], fast=True), data['Xtr'], data['str'],
+    scores = cross_val_score(METHODS['CoxNet'](data['pw'], quick=True), data['Xtr'], data['str'],
                              cv=KFold(3, shuffle=True, random_state=0))
     assert scores.shape == (3,) and (scores > 0.6).all()
 
@@ -214,7 +214,7 @@ def test_the_seed_matters(data, name):
 def test_pathcnn_pca_sees_only_training_rows(data):
     rows = np.arange(0, 220, 2)  # rows A: every other training sample
     both = pd.concat([data['Xtr'], data['Xex']])
-    est = _fit(make_pathcnn(data['pw'], fast=True, epochs=1), data, X=both, rows=rows)
+    est = _fit(METHODS['PathCNN'](data['pw'], quick=True, epochs=1), data, X=both, rows=rows)
     block_a = both.iloc[rows]
     for p, pca in zip(data['pw'], est.pcas_):
         by_hand = PCA(n_components=5, svd_solver='full').fit(block_a[list(p.genes)].to_numpy())
@@ -260,7 +260,7 @@ def test_mutual_info_genes_equals_scikit_learn(n, n_genes, n_classes, k, decimal
 def test_coxnet_penalty_and_coefficients_from_training_rows_only(data):
     from sksurv.linear_model import CoxnetSurvivalAnalysis
     rows = np.arange(0, 220, 2)
-    est = _fit(make_coxnet(data['pw'], fast=True), data, rows=rows)
+    est = _fit(METHODS['CoxNet'](data['pw'], quick=True), data, rows=rows)
     X_a = data['Xtr'].iloc[rows][est.selector_.genes_].to_numpy()
     by_hand = CoxnetSurvivalAnalysis(l1_ratio=0.5, n_alphas=20, alpha_min_ratio=0.01).fit(X_a, data['str'][rows])
     np.testing.assert_allclose(est.model_.alphas_, by_hand.alphas_)
@@ -305,26 +305,28 @@ def test_selector_order_fill_and_warning(data):
     np.testing.assert_array_equal(out['P1G0'], lacking['P1G0'])
     with pytest.raises(ValueError, match=r"\['P3G1', 'P4G2'\]"):
         PathwayGeneSelector(data['pw'], fill_missing=False).fit(lacking)
-    with pytest.raises(TypeError, match='DataFrame'): sel.transform(data['Xtr'].to_numpy())
+    np.testing.assert_array_equal(sel.transform(data['Xtr'].to_numpy()), sel.transform(data['Xtr']))  # same width: fitted names
+    with pytest.raises(ValueError, match='expecting 65 features'): sel.transform(data['Xtr'].to_numpy()[:, :3])
     bad = data['Xtr'].copy()
     bad.iloc[4, 0] = np.nan
-    with pytest.raises(ValueError, match=r"\['TR004'\]"): sel.transform(bad)
+    with pytest.raises(ValueError, match=r"'TR004' for gene\(s\) 'P1G0'"): sel.transform(bad)
 
 
 def test_label_and_survival_input_errors(data):
-    with pytest.raises(TypeError, match='requires survival data'):
-        make_coxnet(data['pw'], fast=True).fit(data['Xtr'], data['ytr'])
+    with pytest.raises(TypeError, match='needs survival data'):
+        METHODS['CoxNet'](data['pw'], quick=True).fit(data['Xtr'], data['ytr'])
     with pytest.raises(TypeError, match='structured'):
-        make_pathcnn(data['pw'], fast=True).fit(data['Xtr'], data['str'])
-    with pytest.raises(ValueError, match="found \\['2'\\]"):
-        _make('GeneExpImgTL', data['pw']).fit(data['Xtr'], data['ytr'].replace(1, 2))
+        METHODS['PathCNN'](data['pw'], quick=True).fit(data['Xtr'], data['str'])
+    with pytest.raises(ValueError, match="Only binary classification"):
+        _make('GeneExpImgTL', data['pw']).fit(data['Xtr'], data['ytr'].mask(data['ytr'].index.str.endswith('7'), 2))
     with pytest.raises(ValueError, match='no label for 1 sample'):
-        make_pathcnn(data['pw'], fast=True).fit(data['Xtr'], data['ytr'].iloc[1:])
-    assert CoxElasticNetRisk.requires_survival and not hasattr(CoxElasticNetRisk, 'predict_proba')
+        METHODS['PathCNN'](data['pw'], quick=True).fit(data['Xtr'], data['ytr'].iloc[1:])
+    assert is_survival_estimator(CoxElasticNetRisk(data['pw'])) and not hasattr(CoxElasticNetRisk, 'predict_proba')
+    assert not is_survival_estimator(METHODS['PathCNN'](data['pw']))
 
 
 def test_geneexpimgtl_warns_and_uses_all_genes_when_too_few(data):
-    est = make_geneexpimgtl(data['pw'], fast=True, epochs=1, n_genes=500, image_side=12)
+    est = METHODS['GeneExpImgTL'](data['pw'], quick=True, epochs=1, n_genes=500, image_side=12)
     with pytest.warns(UserWarning, match='65 genes, fewer than n_genes=500'):
         est.fit(data['Xtr'], data['ytr'])
     assert len(est.selected_genes_) == 65 == len(est.layout_)
@@ -332,7 +334,7 @@ def test_geneexpimgtl_warns_and_uses_all_genes_when_too_few(data):
 
 def test_geneexpimgtl_groups_and_images(data):
     hierarchy = {g: ('signal' if g.startswith(('P1', 'P2')) else 'rest') for g in data['Xtr'].columns}
-    est = make_geneexpimgtl(data['pw'], fast=True, epochs=1, n_genes=30, image_side=12, hierarchy=hierarchy,
+    est = METHODS['GeneExpImgTL'](data['pw'], quick=True, epochs=1, n_genes=30, image_side=12, hierarchy=hierarchy,
                             area='mi').fit(data['Xtr'], data['ytr'])
     assert set(est.layout_.group) <= {'signal', 'rest'}
     areas = est.layout_.dx * est.layout_.dy
@@ -344,12 +346,12 @@ def test_geneexpimgtl_groups_and_images(data):
     default = gene_groups_from_pathways(['P5G0', 'P6G1', 'BG01'], data['pw'])
     assert default.tolist() == ['P5', 'P6', 'other']   # first pathway wins for a shared gene
     with pytest.raises(ValueError, match="area must be"):
-        make_geneexpimgtl(data['pw'], fast=True, area='huge').fit(data['Xtr'], data['ytr'])
+        METHODS['GeneExpImgTL'](data['pw'], quick=True, area='huge').fit(data['Xtr'], data['ytr'])
 
 
 def test_pathcnn_pads_small_pathways_with_zeros(data):
     pw = PathwayCollection.from_dict({**data['pw'].to_dict(), 'tiny': ['BG00', 'BG01', 'BG02']})
-    est = make_pathcnn(pw, fast=True, epochs=1)
+    est = METHODS['PathCNN'](pw, quick=True, epochs=1)
     with pytest.warns(UserWarning, match=r'1 pathway\(s\) have fewer than 5.*tiny \(3\)'):
         est.fit(data['Xtr'], data['ytr'])
     assert est.padded_pathways_ == {'tiny': 3}
