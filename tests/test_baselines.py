@@ -14,13 +14,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, cross_val_score
 
 from survconvmixer.baselines import (
-    PAPER_GRIDS, PAPER_HYPERPARAMETERS, CoxElasticNetRisk, GeneExpImgTLClassifier, PathCNNClassifier,
-    PathwayGeneSelector, gene_groups_from_pathways, grid_search_method, is_survival_estimator, make_classical,
+    PAPER_GRIDS, PAPER_HYPERPARAMETERS, CoxElasticNetRisk, PathwayGeneSelector, gene_groups_from_pathways, grid_search_method, is_survival_estimator, make_classical,
     mutual_info_genes, treemap_layout, treemap_pixel_weights)
 from survconvmixer.data import minmax_scale_genes
 from survconvmixer.methods import METHODS, get_method
 from survconvmixer.pathways import PathwayCollection
-from survconvmixer.results import PAPER_AUC, format_table1, mean_auc_table, plot_auc_distributions, plot_radar
+from survconvmixer.results import PAPER_AUC, fold_table, mean_auc_table, plot_auc_distributions, plot_radar
 
 BENCHMARKS = [m for m in METHODS if not m.startswith('SurvConvMixer')]  # SurvConvMixer: tests/test_model.py
 CNNS = ['GeneExpImgTL', 'PathCNN']
@@ -399,7 +398,7 @@ def _folds():
 
 def test_table1_values():
     folds = _folds()
-    table = format_table1(folds)
+    table = fold_table(folds)
     assert list(table.index) == ['LUAD-short', 'LUAD-mid', 'SKCM-mid']
     sub = folds[(folds.method == 'KNN') & (folds.problem == 'LUAD-mid')]
     assert table.loc['LUAD-mid', ('KNN', 'EV', 'ours')] == f'{sub.ev_auc.mean():.3f} ± {sub.ev_auc.std():.3f}'

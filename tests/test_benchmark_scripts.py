@@ -2,7 +2,6 @@
 the numbers they print on a machine are in benchmarks/README.md)."""
 import os, re, subprocess, sys
 from pathlib import Path
-import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / 'benchmarks'
 

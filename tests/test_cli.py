@@ -31,6 +31,12 @@ def test_key_pathways_file(run_dir):
     assert key.p.between(0, 1).all() and (key.p_bonferroni >= key.p).all()
     assert (key.significant == (key.p_bonferroni < 0.05)).all()
     assert key.loc[~key.significant, 'logrank_p'].isna().all()  # log-rank only for key pathways
+    problems = pd.read_csv(run_dir / 'problems.csv').set_index('problem')
+    km = key[key.significant & key.logrank_p.notna()]
+    assert len(km) and (km.n_km == problems.loc[km.problem, 'n_train'].to_numpy()).all()   # every patient with OS
+    assert (problems.n_train > problems.n_train_labelled).all()                            # the censored included
+    assert (km.n_km_external == problems.loc[km.problem, 'n_external'].to_numpy()).all()
+    assert km.logrank_p_external.between(0, 1).all()
 
 
 def test_manifest_truth_names_match_key_pathways(run_dir):
@@ -53,21 +59,44 @@ def test_figures_and_report(run_dir):
     for name in figures: assert name in report, name
 
 
-def test_rerun_resumes_and_reinterprets(run_dir):
+def test_rerun_of_a_finished_run_is_complete(run_dir, capsys):
     before = pd.read_csv(run_dir / 'folds.csv')
+    key = (run_dir / 'key_pathways.csv').stat().st_mtime_ns
     assert main(_args(run_dir)) == 0
-    after = pd.read_csv(run_dir / 'folds.csv')
-    pd.testing.assert_frame_equal(before, after)           # nothing refitted
+    assert capsys.readouterr().out.strip() == f"run already complete: {run_dir / 'report.html'}"
+    pd.testing.assert_frame_equal(before, pd.read_csv(run_dir / 'folds.csv'))     # nothing refitted
+    assert (run_dir / 'key_pathways.csv').stat().st_mtime_ns == key                  # nor reinterpreted
     assert len(pd.read_csv(run_dir / 'key_pathways.csv')) == 2 * 2 * 40   # 2 problems x 2 kinds of maps
 
 
-def test_missing_model_file_is_a_clear_error(run_dir, tmp_path, capsys):
+def test_missing_model_file_is_refitted(run_dir, tmp_path, capsys):
     import shutil
     copy = tmp_path / 'copy'
     shutil.copytree(run_dir, copy)
-    next((copy / 'models').glob('*.keras')).unlink()
+    gone = sorted((copy / 'models').glob('*.keras'))[0]
+    gone.unlink()
+    assert main(_args(copy)) == 0
+    err = capsys.readouterr().err
+    problem, method, rest = gone.stem.split('__')
+    assert f"refitting 1 fold(s) whose saved model is missing: {problem}/{method} {rest.replace('_', ' ')}" in err, err
+    assert gone.exists() and 'Traceback' not in err
+    folds, before = pd.read_csv(copy / 'folds.csv'), pd.read_csv(run_dir / 'folds.csv')
+    assert len(folds) == len(before)
+    assert len(pd.read_csv(copy / 'key_pathways.csv')) == 2 * 2 * 40
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'foreign'])
+def test_unreadable_model_file_is_named(run_dir, tmp_path, capsys, damage):
+    import shutil
+    copy = tmp_path / 'copy'
+    shutil.copytree(run_dir, copy)
+    model = sorted((copy / 'models').glob('*.keras'))[0]
+    content = model.read_bytes()
+    model.write_bytes(content[:len(content) // 2] if damage == 'truncated' else b'not a model' * 100)
     assert main(_args(copy)) == 2
-    assert 'are missing' in capsys.readouterr().err
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f'error: {model} is not a readable model file'), lines
+    assert 'delete it and rerun the same command to refit its fold' in lines[0]
 
 
 def test_interpretation_in_two_processes_equals_one(run_dir, tmp_path):

@@ -1,6 +1,5 @@
 """Interpretation: Grad-CAM mechanics, the tests and their properties, GSVA/Kaplan–Meier, and the recovery of the
 demo's planted pathways (with a random-map negative control that must fail the same criterion)."""
-import warnings
 import numpy as np
 import pandas as pd
 import pytest
@@ -158,8 +157,10 @@ def test_key_pathway_table_columns():
     km = km_by_median(scores, data.time, data.event, 'A')
     t = key_pathway_table('LUAD-mid', res, [km])
     assert list(t.columns) == KEY_PATHWAY_COLUMNS == ['problem', 'pathway', 'statistic', 'p', 'p_bonferroni',
-                                                      'significant', 'logrank_p']
+                                                      'significant', 'logrank_p', 'n_km', 'logrank_p_external',
+                                                      'n_km_external']
     assert t.logrank_p.iloc[0] == km.logrank_p and np.isnan(t.logrank_p.iloc[1])
+    assert t.n_km.tolist() == [10, 0] and t.logrank_p_external.isna().all()
     with pytest.raises(ValueError, match='not key pathways'):
         key_pathway_table('x', res.assign(significant=False), [km])
 

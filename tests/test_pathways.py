@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from survconvmixer.pathways import (DuplicateGeneWarning, KeggClient, KeggError, KeggNetwork, Pathway,
-                                    PathwayCollection, data_dir, network_to_pathway, networks_to_collection,
+from survconvmixer.pathways import (DuplicateGeneWarning, KeggClient, KeggError, KeggNetwork, PathwayCollection, data_dir, network_to_pathway, networks_to_collection,
                                     parse_kegg_link, parse_kegg_network, parse_kegg_networks, read_gmt, write_gmt)
 
 FIXTURES = Path(__file__).parent / 'fixtures' / 'kegg'

@@ -3,7 +3,6 @@ the contract users rely on (clone, get_params/set_params, pickling, input valida
 feature_names_in_). The checks that cannot apply are listed below, each with its reason."""
 import warnings
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from survconvmixer.baselines import CoxElasticNetRisk, GeneExpImgTLClassifier, PathCNNClassifier, PathwayGeneSelector
@@ -16,7 +15,7 @@ from survconvmixer.pathways import PathwayCollection
 PATHWAYS = PathwayCollection.from_dict({'A': ['x0', 'x1', 'x2'], 'B': ['x2', 'x3', 'x4'], 'C': ['x1', 'x3']})
 
 ESTIMATORS = [
-    SurvConvMixerClassifier(PATHWAYS, width=8, epochs=30, validation_fraction=0.2, patience=5),
+    SurvConvMixerClassifier(PATHWAYS, width=8, epochs=30, early_stopping=True, validation_fraction=0.2, patience=5),
     SurvConvMixerClassifier(PATHWAYS, conv1d=True, width=8, epochs=30, early_stopping=False),
     GeneExpImgTLClassifier(PATHWAYS, n_genes=5, image_side=10, filters=4, dense_units=4, epochs=30,
                            validation_fraction=0.0),

@@ -1,5 +1,4 @@
 """The validation engine: serial vs joblib vs Dask equality, resume after interruption, no external leakage."""
-import warnings
 import numpy as np
 import pandas as pd
 import pytest
