@@ -96,7 +96,7 @@ def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int
     return keras.Model(inputs, outputs, name=name or ('SurvConvMixerConv1D' if conv1d else 'SurvConvMixer'))
 
 # %% ../nbs/04_model.ipynb #2f991b04
-MIN_INNER_SPLIT = 100     # patients an inner split needs for early stopping to watch something other than noise
+MIN_INNER_SPLIT = 150     # patients an inner split needs for early stopping to beat the step budget (training page)
 
 #| export
 class SurvConvMixerClassifier(KerasClassifier):

@@ -1,0 +1,156 @@
+"""`train` -> `predict`: the model folder, the scaling policies and the command line (issue 15, items 3-4)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survconvmixer.cli import main
+from survconvmixer.deploy import (MIN_COHORT, load_model, predict, read_expression, train_model, write_demo_files)
+from survconvmixer.demo import simulate_demo
+
+FAST = dict(steps=40, width=16, batch_size=32)          # a real network, trained briefly: the tests check plumbing
+
+
+@pytest.fixture(scope='module')
+def demo():
+    return simulate_demo(n_train=240, n_external=60, n_background_genes=20, seed=3)
+
+
+@pytest.fixture(scope='module')
+def trained(demo, tmp_path_factory):
+    out = tmp_path_factory.mktemp('model') / 'model'
+    model = train_model(demo.train, demo.pathways, {'mid': 3.0, 'long': 5.0}, out, params=FAST, cut_folds=2,
+                        progress=False)
+    return model, out
+
+
+def test_folder_holds_what_load_needs(trained):
+    model, out = trained
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ['long.json', 'long.keras', 'manifest.json', 'mid.json', 'mid.keras', 'model.json']
+    meta = json.loads((out / 'model.json').read_text())
+    assert meta['genes'] == model.genes and len(meta['minima']) == len(meta['maxima']) == len(model.genes)
+    assert set(json.loads((out / 'manifest.json').read_text())['files']) == {'long.json', 'long.keras', 'mid.json', 'mid.keras', 'model.json'}
+    assert not list(out.parent.glob('.model.partial-*'))
+
+
+def test_loaded_model_predicts_what_the_trained_one_does(trained, demo):
+    model, out = trained
+    loaded = load_model(out)
+    new = demo.external.expression
+    direct = model.estimators['long'].predict_proba(model.scaler().transform(new[model.genes]))[:, 1]
+    np.testing.assert_allclose(predict(loaded, new).table.p_long.to_numpy(), direct, rtol=1e-5)
+    assert loaded.cuts == model.cuts
+
+
+def test_reference_scaling_does_not_depend_on_the_batch(trained, demo):
+    model, _ = trained
+    new = demo.external.expression
+    batch = predict(model, new).table
+    for i in (0, 17, len(new) - 1):
+        alone = predict(model, new.iloc[[i]]).table
+        np.testing.assert_allclose(alone[['p_mid', 'p_long']].to_numpy(), batch.iloc[[i]][['p_mid', 'p_long']].to_numpy(),
+                                   rtol=1e-5, atol=1e-7)
+        assert (alone.risk_mid.iloc[0], alone.risk_long.iloc[0]) == (batch.risk_mid.iloc[i], batch.risk_long.iloc[i])
+
+
+def test_cohort_scaling_needs_a_cohort(trained, demo):
+    model, _ = trained
+    with pytest.raises(ValueError, match=f'needs at least {MIN_COHORT}; there are 3: use --scaling reference'):
+        predict(model, demo.external.expression.iloc[:3], scaling='cohort')
+    scaled = predict(model, demo.external.expression, scaling='cohort')
+    assert scaled.clipped_share is None and scaled.table.shape == (len(demo.external), 4)
+
+
+def test_genes_are_matched_by_name_and_missing_ones_said(trained, demo):
+    model, _ = trained
+    new = demo.external.expression
+    shuffled = new[new.columns[::-1]]
+    pd.testing.assert_frame_equal(predict(model, shuffled).table, predict(model, new).table)
+    with pytest.warns(UserWarning, match=r"3 of \d+ of the model's genes are missing"):
+        predict(model, new.drop(columns=model.genes[:3]))
+
+
+def test_outside_the_training_range_is_clipped_and_said(trained, demo):
+    model, _ = trained
+    shifted = demo.train.expression.iloc[:30] + 100.0
+    with pytest.warns(UserWarning, match='outside the training cohort'):
+        p = predict(model, shifted)
+    assert p.clipped_share > 0.9
+
+
+@pytest.mark.parametrize('damage', ['truncate', 'swap', 'delete'])
+def test_changed_model_file_is_refused(trained, tmp_path, damage):
+    _, out = trained
+    copy = tmp_path / 'copy'
+    copy.mkdir()
+    for f in out.iterdir(): (copy / f.name).write_bytes(f.read_bytes())
+    target = copy / 'mid.keras'
+    if damage == 'truncate': target.write_bytes(target.read_bytes()[:500])
+    elif damage == 'swap': target.write_bytes((copy / 'long.keras').read_bytes())
+    else: target.unlink()
+    with pytest.raises((ValueError, FileNotFoundError), match='mid.keras'):
+        load_model(copy)
+
+
+def test_interrupted_train_leaves_no_folder(demo, tmp_path):
+    out = tmp_path / 'model'
+    with pytest.raises(ValueError, match='too few in one class'):       # the second horizon fails
+        train_model(demo.train, demo.pathways, {'mid': 3.0, 'late': 40.0}, out, params=FAST, cut_folds=2, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_expression_orients_by_the_model_genes(tmp_path):
+    t = pd.DataFrame(np.arange(6.0).reshape(2, 3), index=['p1', 'p2'], columns=['TP53', 'EGFR', 'KRAS'])
+    t.to_csv(tmp_path / 'a.csv')
+    t.T.to_csv(tmp_path / 'b.tsv.gz', sep='\t')
+    for name in ('a.csv', 'b.tsv.gz'):
+        pd.testing.assert_frame_equal(read_expression(tmp_path / name, ['TP53', 'KRAS']), t, check_names=False)
+
+
+def test_command_line_round_trip(tmp_path, capsys):
+    files = write_demo_files(tmp_path / 'files', n_train=200, n_external=40, seed=1)
+    model_dir, pred_dir = tmp_path / 'model', tmp_path / 'pred'
+    train = ['train', '--expression', str(files['train_expression']), '--clinical', str(files['train_clinical']),
+             '--time-unit', 'days', '--pathways', str(files['pathways']), '--horizons', '3', '--cut-folds', '2',
+             '--out', str(model_dir), '--quiet']
+    from survconvmixer import deploy
+    original = deploy.train_model
+    deploy.train_model = lambda *a, **k: original(*a, **{**k, 'params': FAST})    # brief training: plumbing only
+    try: assert main(train) == 0
+    finally: deploy.train_model = original
+    out = capsys.readouterr().out
+    assert 'cross_fitted_auc' in out and f'model written to {model_dir}' in out
+    assert main(['predict', '--model', str(model_dir), '--expression', str(files['external_expression']),
+                 '--out', str(pred_dir), '--scaling', 'cohort', '--quiet']) == 0
+    table = pd.read_csv(pred_dir / 'predictions.csv', index_col='sample_id')
+    assert list(table.columns) == ['p_mid', 'risk_mid'] and len(table) == 40
+    expected = predict(load_model(model_dir), read_expression(files['external_expression'], load_model(model_dir).genes),
+                       scaling='cohort').table
+    np.testing.assert_allclose(table.p_mid.to_numpy(), expected.p_mid.to_numpy(), rtol=1e-5)
+    capsys.readouterr()
+    # three patients with --scaling cohort: one line, exit 2
+    few = tmp_path / 'few.csv'
+    pd.read_csv(files['external_expression'], index_col=0).iloc[:3].to_csv(few)
+    assert main(['predict', '--model', str(model_dir), '--expression', str(few), '--out', str(tmp_path / 'p3'),
+                 '--scaling', 'cohort']) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('error: ') and '--scaling reference' in err[0]
+    # a damaged model file: one line, exit 2, the file named
+    keras_file = model_dir / 'mid.keras'
+    keras_file.write_bytes(keras_file.read_bytes()[:100])
+    assert main(['predict', '--model', str(model_dir), '--expression', str(few), '--out', str(tmp_path / 'p4')]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'mid.keras does not match the checksum' in err[0]
+
+
+def test_train_refuses_what_it_cannot_save_and_a_used_folder(demo, tmp_path, capsys):
+    (tmp_path / 'used').mkdir(); (tmp_path / 'used' / 'x').write_text('x')
+    assert main(['train', '--out', str(tmp_path / 'used'), '--horizons', '3', '--n-train', '100']) == 2
+    assert 'exists and is not empty' in capsys.readouterr().err
+    assert main(['train', '--out', str(tmp_path / 'm'), '--method', 'KNN']) == 2
+    assert "invalid choice: 'KNN'" in capsys.readouterr().err
+    assert main(['train', '--out', str(tmp_path / 'm'), '--cut-folds', '1']) == 2
+    assert '--cut-folds must be at least 2' in capsys.readouterr().err
