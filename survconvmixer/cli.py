@@ -97,7 +97,11 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     q.add_argument('--scaling', choices=SCALING_POLICIES, default='reference',
                    help="'reference': the training cohort's gene ranges (one patient at a time); 'cohort': the new "
                         "patients scaled together (the paper's external validation; at least 20)")
-    q.add_argument('--out', required=True, help='folder for predictions.csv')
+    q.add_argument('--clinical', help="the new patients' survival (OS time and event): also writes metrics.csv")
+    q.add_argument('--time-unit', choices=list(TIME_UNITS), help='unit of the OS times (with --clinical)')
+    q.add_argument('--time-col', default='os_time', help='clinical column with the OS time')
+    q.add_argument('--event-col', default='os_event', help='clinical column with the OS event')
+    q.add_argument('--out', required=True, help='folder for predictions.csv (and metrics.csv)')
     _console_options(q)
 
     d = sub.add_parser('demo', help='write the demo cohorts as files, to try train and predict', **fmt)
@@ -188,14 +192,25 @@ def run_train(args: argparse.Namespace) -> str:
 def run_predict(args: argparse.Namespace) -> str:
     "`survconvmixer predict`: score new patients with a model folder; writes `predictions.csv`."
     from pathlib import Path
-    from survconvmixer.deploy import load_model, predict, read_expression
+    from survconvmixer.deploy import evaluate_predictions, load_model, predict, read_expression
     from survconvmixer.pipeline import check_out
+    from survconvmixer.data import read_cohort
     check_out(args.out)
+    if args.clinical and not args.time_unit: raise ValueError("--clinical needs --time-unit (days, months or years)")
     model = load_model(args.model)
-    predictions = predict(model, read_expression(args.expression, model.genes, args.orientation), args.scaling)
+    cohort = (read_cohort('table', args.expression, args.clinical, args.time_unit, name='new patients',
+                          time_col=args.time_col, event_col=args.event_col, orientation=args.orientation)
+              if args.clinical else None)
+    expression = cohort.expression if cohort is not None else read_expression(args.expression, model.genes, args.orientation)
+    predictions = predict(model, expression, args.scaling)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     path = predictions.to_csv(Path(args.out) / 'predictions.csv')
-    return f"{predictions.summary().to_string()}\n{len(predictions.table)} patients scored: {path}"
+    lines = [predictions.summary().to_string(), f"{len(predictions.table)} patients scored: {path}"]
+    if cohort is not None:
+        metrics = evaluate_predictions(predictions, cohort, model.horizons)
+        metrics.to_csv(Path(args.out) / 'metrics.csv')
+        lines += [metrics.round(3).to_string(), f"metrics: {Path(args.out) / 'metrics.csv'}"]
+    return '\n'.join(lines)
 
 def run_demo(args: argparse.Namespace) -> str:
     "`survconvmixer demo`: the demo cohorts and pathways as files."

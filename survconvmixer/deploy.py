@@ -14,8 +14,8 @@ from .data import MISSING_GENES, GeneScaler
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'TRAINABLE', 'SCALING_POLICIES', 'MIN_COHORT', 'CLIPPED_WARNING', 'reference_scaler', 'TrainedModel',
-           'train_model', 'load_model', 'Predictions', 'scale_new_patients', 'predict', 'read_expression',
-           'write_demo_files']
+           'train_model', 'load_model', 'Predictions', 'scale_new_patients', 'predict', 'evaluate_predictions',
+           'read_expression', 'write_demo_files']
 
 # %% ../nbs/09a_deploy.ipynb #bcdb45c6
 MODEL_FORMAT = 1                                   # the model folder's layout version, in model.json
@@ -240,6 +240,28 @@ def predict(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'refer
             table[f'p_{name}'] = est.predict_proba(scaled)[:, 1]
         table[f'risk_{name}'] = np.where(table[f'p_{name}'] > model.cuts[name], 'high', 'low')
     return Predictions(table, scaling, missing, clipped)
+
+# %% ../nbs/09a_deploy.ipynb #e6c8a1af
+def evaluate_predictions(predictions: Predictions, cohort, horizons: dict[str, float]) -> pd.DataFrame:
+    "Per horizon, the metrics of `predictions` against the survival of `cohort` (the same patients)."
+    from survconvmixer.checks import survival_array
+    from survconvmixer.labelling import label_cohort
+    from survconvmixer.metrics import delong_interval, survival_metrics
+    missing = cohort.samples.difference(predictions.table.index)
+    if len(missing): raise ValueError(f"{len(missing)} patient(s) of the clinical table were not scored: {show_items(missing)}")
+    survival = survival_array(cohort.os_event.to_numpy(), cohort.os_years().to_numpy())
+    rows = []
+    for name, years in horizons.items():
+        p = predictions.table.loc[cohort.samples, f'p_{name}'].to_numpy()
+        labels = label_cohort(cohort, years).labels.reindex(cohort.samples)
+        m = survival_metrics(p, survival, survival, years, labels.to_numpy(float), p)
+        known = labels.notna().to_numpy()
+        ci = (delong_interval(labels[known].to_numpy(int), p[known]) if labels[known].nunique() == 2 else None)
+        rows.append({'horizon': name, 'years': years, 'n': len(p), 'n_labelled': int(known.sum()),
+                     'n_deaths_by_horizon': int((labels == 1).sum()), 'auc': m['auc'],
+                     'auc_low': ci.low if ci else np.nan, 'auc_high': ci.high if ci else np.nan,
+                     'td_auc': m['td_auc'], 'c_harrell': m['c_harrell'], 'c_uno': m['c_uno'], 'brier': m['brier']})
+    return pd.DataFrame(rows).set_index('horizon')
 
 # %% ../nbs/09a_deploy.ipynb #77971685
 def read_expression(path: str | Path, genes, orientation: str = 'auto') -> pd.DataFrame:

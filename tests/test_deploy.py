@@ -154,3 +154,23 @@ def test_train_refuses_what_it_cannot_save_and_a_used_folder(demo, tmp_path, cap
     assert "invalid choice: 'KNN'" in capsys.readouterr().err
     assert main(['train', '--out', str(tmp_path / 'm'), '--cut-folds', '1']) == 2
     assert '--cut-folds must be at least 2' in capsys.readouterr().err
+
+
+def test_predict_with_clinical_writes_the_metrics(trained, demo, tmp_path, capsys):
+    from survconvmixer.deploy import evaluate_predictions
+    _, model_dir = trained
+    ext = demo.external
+    ext.expression.to_csv(tmp_path / 'expr.csv')
+    pd.DataFrame({'os_time': ext.os_years() * 12, 'os_event': ext.os_event}).to_csv(tmp_path / 'clin.csv')
+    args = ['predict', '--model', str(model_dir), '--expression', str(tmp_path / 'expr.csv'), '--scaling', 'cohort',
+            '--out', str(tmp_path / 'out')]
+    assert main(args + ['--clinical', str(tmp_path / 'clin.csv')]) == 2           # no --time-unit: refused
+    assert '--clinical needs --time-unit' in capsys.readouterr().err
+    assert main(args + ['--clinical', str(tmp_path / 'clin.csv'), '--time-unit', 'months']) == 0
+    metrics = pd.read_csv(tmp_path / 'out' / 'metrics.csv', index_col='horizon')
+    assert list(metrics.index) == ['mid', 'long'] and (metrics.n == len(ext)).all()
+    expected = evaluate_predictions(predict(load_model(model_dir), ext.expression, 'cohort'), ext, {'mid': 3.0, 'long': 5.0})
+    np.testing.assert_allclose(metrics[['auc', 'td_auc', 'c_uno']].to_numpy(), expected[['auc', 'td_auc', 'c_uno']].to_numpy(),
+                               rtol=1e-6)
+    assert (metrics.auc_low < metrics.auc).all() and (metrics.auc < metrics.auc_high).all()
+    assert (metrics.n_labelled < metrics.n).all()                   # the IPCW metrics use every patient, AUC the labelled
