@@ -179,9 +179,11 @@ def run_reproduce(args: argparse.Namespace) -> str:
 
 def run_train(args: argparse.Namespace) -> str:
     "`survconvmixer train`: fit on the whole cohort at each horizon, write the model folder (the deploy page)."
-    from survconvmixer.deploy import train_model
-    from survconvmixer.pipeline import check_inputs, load_inputs
+    from survconvmixer.deploy import check_model_out, train_model
+    from survconvmixer.pipeline import check_inputs, check_out, load_inputs
     cfg = train_config_from_args(args)
+    check_out(args.out)
+    check_model_out(args.out)
     inputs = load_inputs(cfg)
     check_inputs(inputs, cfg, announce=not args.quiet)
     model = train_model(inputs.train, inputs.pathways, cfg.horizons, args.out, cfg.models[0], seed=cfg.seed,

@@ -174,3 +174,12 @@ def test_predict_with_clinical_writes_the_metrics(trained, demo, tmp_path, capsy
                                rtol=1e-6)
     assert (metrics.auc_low < metrics.auc).all() and (metrics.auc < metrics.auc_high).all()
     assert (metrics.n_labelled < metrics.n).all()                   # the IPCW metrics use every patient, AUC the labelled
+
+
+def test_train_checks_its_folder_before_reading_any_data(tmp_path, monkeypatch, capsys):
+    import survconvmixer.pipeline as pipeline
+    def must_not_run(*a, **k): raise AssertionError('the data was read before the folder was checked')
+    monkeypatch.setattr(pipeline, 'load_inputs', must_not_run)
+    (tmp_path / 'used').mkdir(); (tmp_path / 'used' / 'x').write_text('x')
+    assert main(['train', '--out', str(tmp_path / 'used'), '--horizons', '3']) == 2
+    assert 'exists and is not empty' in capsys.readouterr().err
