@@ -7,7 +7,7 @@ reproduce` as a user would run it: the paper preset's method settings, 2 x 5-fol
 Each cohort's Table 1 (IV mean AUC with its interval, SurvConvMixer minus each method on the same folds with the
 corrected repeated-CV t interval) lands in `nbs/evidence/real_cohorts.csv`, which the methods notebook shows.
 
-    python scripts/real_cohorts.py                   # about 15 minutes on 2 cores; needs ../shared beside the clone
+    python scripts/real_cohorts.py                   # about 20 minutes on 2 cores; needs ../shared beside the clone
 """
 from __future__ import annotations
 import argparse, os, sys
@@ -17,7 +17,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / 'shared' / 'data'
-MODELS = 'SurvConvMixer,LogisticRegression,CoxNet,RandomForest'
+MODELS = 'SurvConvMixer,SurvConvMixerHazard,LogisticRegression,CoxNet,RandomForest,RandomSurvivalForest'
 COHORTS = {   # name: (folder, extra arguments)
     'OV-GSE51088': ('ovarian_gse51088', ['--nan-policy', 'gene_mean']),
     'LUAD-necroptosis': ('tcga_luad_necroptosis160', ['--min-gene-overlap', '0.1']),

@@ -6,7 +6,7 @@ engine on the demo's 300-patient training cohort (3- and 5-year problems, 2 x 3-
 same folds; demo seeds 0 and 1; the 170-patient external cohort is scored but never used to choose). Every fold
 goes to `nbs/evidence/recipe_small_cohort.csv`, which the training notebook (04a) tabulates.
 
-    python scripts/recipe_small_cohort.py                        # about 40 minutes on 2 cores
+    python scripts/recipe_small_cohort.py                        # about an hour on 2 cores
     python scripts/recipe_small_cohort.py --seeds 0 --out /tmp/recipes.csv
 """
 from __future__ import annotations
@@ -26,6 +26,9 @@ CONFIGURATIONS = {
                                                        learning_rate=3e-3, weight_averaging=0.99),
     '2,000 steps, batch 16, lr 3e-3, slot embedding': dict(early_stopping=False, batch_size=16, steps=2000,
                                                            learning_rate=3e-3, slot_embedding=True),
+    '2,000 steps, batch 16, lr 3e-3, width 64': dict(width=64),
+    '2,000 steps, batch 16, lr 3e-3, weight decay 0.1': dict(weight_decay=0.1),
+    '2,000 steps, batch 16, lr 3e-3, width 64, weight decay 0.1': dict(width=64, weight_decay=0.1),
 }
 REFERENCES = ['CoxNet', 'LogisticRegression']
 

@@ -31,7 +31,7 @@ import keras
 __all__ = ['PAPER_HYPERPARAMETERS', 'CLASSICAL_MODELS', 'PAPER_GRIDS', 'PathwayGeneSelector', 'make_classical',
            'grid_search_method', 'mutual_info_genes', 'gene_groups_from_pathways', 'treemap_layout',
            'treemap_pixel_weights', 'GeneExpImgTLClassifier', 'PathCNNClassifier', 'is_survival_estimator',
-           'CoxElasticNetRisk']
+           'CoxElasticNetRisk', 'RandomSurvivalForestRisk']
 
 # %% ../nbs/06_baselines.ipynb #b4cc7b98
 class PathwayGeneSelector(TransformerMixin, BaseEstimator):
@@ -479,6 +479,61 @@ class CoxElasticNetRisk(BaseEstimator):
         "Harrell's concordance index of the risk score on (X, survival y)."
         from sksurv.metrics import concordance_index_censored
         event, time = event_time(y, len(X), 'CoxElasticNetRisk')
+        return float(concordance_index_censored(event, time, self.predict(X))[0])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = 'survival'
+        tags.target_tags.required = True
+        return tags
+
+# %% ../nbs/06_baselines.ipynb #68cc16d2
+class RandomSurvivalForestRisk(BaseEstimator):
+    "Random survival forest on the pathway genes: `predict_proba(X)[:, 1]` = 1 - S(horizon | x), `predict` = risk."
+
+    def __init__(self, pathways: PathwayCollection, horizon: float | None = 3.0, n_estimators: int = 200,
+                 min_samples_leaf: int = 10, max_features: str | float | None = 'sqrt', n_jobs: int | None = 1,
+                 random_state: int | None = 0):
+        self.pathways, self.horizon, self.n_estimators, self.min_samples_leaf = pathways, horizon, n_estimators, min_samples_leaf
+        self.max_features, self.n_jobs, self.random_state = max_features, n_jobs, random_state
+
+    def fit(self, X: pd.DataFrame, y):
+        "Grow the forest on these rows (`y`: structured array with `event`, `time` in years)."
+        from sksurv.ensemble import RandomSurvivalForest
+        self.selector_ = PathwayGeneSelector(self.pathways).fit(X)
+        self.n_features_in_ = self.selector_.n_features_in_
+        if hasattr(self.selector_, 'feature_names_in_'): self.feature_names_in_ = self.selector_.feature_names_in_
+        values = np.asarray(self.selector_.transform(X))
+        event, time = event_time(y, len(values), 'RandomSurvivalForestRisk')
+        self.model_ = RandomSurvivalForest(n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf,
+                                           max_features=self.max_features, n_jobs=self.n_jobs,
+                                           random_state=self.random_state).fit(values, survival_array(event, time))
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_survival(self, X: pd.DataFrame, times) -> pd.DataFrame:
+        "S(t | x): one row per sample, one column per time (years); the forest's step function."
+        check_is_fitted(self, 'model_')
+        curves = self.model_.predict_survival_function(np.asarray(self.selector_.transform(X)), return_array=True)
+        at = np.searchsorted(self.model_.unique_times_, np.atleast_1d(times), side='right') - 1
+        s = np.where(at >= 0, curves[:, np.maximum(at, 0)], 1.0)
+        return pd.DataFrame(s, index=X.index, columns=pd.Index(np.atleast_1d(times), name='years'))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        "Columns: S(horizon | x) and 1 - S(horizon | x), the probability of death by `horizon`."
+        if self.horizon is None: raise ValueError("set `horizon` (years) for predict_proba, or use predict_survival")
+        s = self.predict_survival(X, [self.horizon]).to_numpy()[:, 0]
+        return np.column_stack([s, 1 - s])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        "The forest's risk score (higher = riskier)."
+        check_is_fitted(self, 'model_')
+        return np.asarray(self.model_.predict(np.asarray(self.selector_.transform(X))), dtype=float)
+
+    def score(self, X: pd.DataFrame, y) -> float:
+        "Harrell's concordance index of the risk score on (X, survival y)."
+        from sksurv.metrics import concordance_index_censored
+        event, time = event_time(y, len(X), 'RandomSurvivalForestRisk')
         return float(concordance_index_censored(event, time, self.predict(X))[0])
 
     def __sklearn_tags__(self):

@@ -63,16 +63,17 @@ def _model_inputs(X, layout: PathwayImageLayout, conv1d: bool) -> np.ndarray:
 # %% ../nbs/07_interpretation.ipynb #2c3272bd
 _CAM_FUNCTIONS = weakref.WeakKeyDictionary()  # model -> {(layer, method, relu): (function, sub-model)}
 
-def _cam_function(model: keras.Model, layer: str, method: str, relu: bool):
+def _cam_function(model: keras.Model, layer: str, method: str, relu: bool, weights: tuple | None = None):
     """A compiled `f(x, reference) -> (n, *positions)` computing the class activation maps of one batch (traced
-    once per model and settings, for any batch size)."""
+    once per model and settings, for any batch size). The target is the logit, or with `weights` (one per output
+    of a hazard network) the log cumulative hazard: log sum_j w_j softplus(logit_j)."""
     import tensorflow as tf
     if keras.backend.backend() != 'tensorflow':
         raise RuntimeError(f"grad_cam needs the TensorFlow Keras backend, not {keras.backend.backend()!r}")
     if method not in ('gradcam', 'hirescam'):
         raise ValueError(f"method must be 'gradcam' or 'hirescam', not {method!r}")
     cache = _CAM_FUNCTIONS.setdefault(model, {})
-    if (layer, method, relu) in cache: return cache[layer, method, relu]
+    if (layer, method, relu, weights) in cache: return cache[layer, method, relu, weights]
     names = [l.name for l in model.layers]
     for needed in (layer, 'logit'):
         if needed not in names: raise ValueError(f"the model has no layer {needed!r}; its layers: {names}")
@@ -85,7 +86,11 @@ def _cam_function(model: keras.Model, layer: str, method: str, relu: bool):
     def cams(x, reference):
         with tf.GradientTape() as tape:
             A, logit = sub(x, training=False)
-            target = tf.reduce_sum(tf.cast(logit, tf.float32))
+            logit = tf.cast(logit, tf.float32)
+            if weights is None: target = tf.reduce_sum(logit)
+            else:   # -log(1 - sigmoid(z)) = softplus(z): the hazard of an interval on the log scale
+                hazard = tf.reduce_sum(tf.nn.softplus(logit) * tf.constant(weights, tf.float32), axis=-1)
+                target = tf.reduce_sum(tf.math.log(hazard + 1e-12))
         grads = tf.cast(tape.gradient(target, A), tf.float32)
         A = tf.cast(A, tf.float32) - reference
         if method == 'gradcam':  # alpha_n: the gradient averaged over the positions, per sample and channel
@@ -95,7 +100,7 @@ def _cam_function(model: keras.Model, layer: str, method: str, relu: bool):
     # one compiled function per model is the design (each traced once); TensorFlow's "frequent retracing" warning
     # counts the functions of several models as retraces of one, so it is switched off for these
     cams._omit_frequent_tracing_warning = True
-    cache[layer, method, relu] = cams, sub
+    cache[layer, method, relu, weights] = cams, sub
     return cams, sub
 
 def _mean_activation(sub: keras.Model, x: np.ndarray, batch_size: int) -> np.ndarray:
@@ -109,17 +114,23 @@ def _mean_activation(sub: keras.Model, x: np.ndarray, batch_size: int) -> np.nda
 # %% ../nbs/07_interpretation.ipynb #c1219502
 def grad_cam(estimator_or_model, X, layout: PathwayImageLayout | None = None, batch_size: int = 256,
              layer: str = 'feature_map', method: str = 'gradcam', baseline: str | np.ndarray | None = None,
-             relu: bool = True, mask_blank: bool = True) -> np.ndarray:
+             relu: bool = True, mask_blank: bool = True, horizon: float | None = None) -> np.ndarray:
     """Class activation maps `(n, grid_side, grid_side)`, one value per pathway slot, for the logit of a fitted
-    `SurvConvMixerClassifier` (or a Keras SurvConvMixer `model` with its `layout`). `X`: expression DataFrame
+    `SurvConvMixerClassifier` (or a Keras SurvConvMixer `model` with its `layout`), or for the log cumulative hazard
+    at `horizon` (default: its own `horizon`) of a fitted `SurvConvMixerHazard`. `X`: expression DataFrame
     (samples x genes, scaled like the training data) or model inputs. Defaults are the paper's Grad-CAM on the
     last ConvMixer block; `method='hirescam'`, `layer=` and `baseline='mean'` (or an activation array) are the
     variants of `CAM_PRESETS`. Blank slots are 0 when `mask_blank`."""
     import tensorflow as tf
     model, layout, conv1d = _model_and_layout(estimator_or_model, layout)
+    weights = None
+    if getattr(estimator_or_model, 'breaks_', None) is not None:       # a hazard model: its cumulative hazard
+        from survconvmixer.hazard import cumulative_hazard_weights
+        h = horizon if horizon is not None else estimator_or_model.horizon
+        weights = tuple(cumulative_hazard_weights(estimator_or_model.breaks_, h).tolist())
     x = _model_inputs(X, layout, conv1d)
     if batch_size < 1: raise ValueError(f"batch_size must be positive, got {batch_size}")
-    fn, sub = _cam_function(model, layer, method, relu)
+    fn, sub = _cam_function(model, layer, method, relu, weights)
     g = layout.grid_side
     positions = tuple(sub.output[0].shape[1:-1])
     if int(np.prod(positions)) != g * g:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
 from .baselines import (CLASSICAL_MODELS, CoxElasticNetRisk, GeneExpImgTLClassifier, PathCNNClassifier,
-                                     make_classical)
+                                     RandomSurvivalForestRisk, make_classical)
+from .hazard import SurvConvMixerHazard
 from .model import SurvConvMixerClassifier
 from .pathways import PathwayCollection
 
@@ -50,6 +51,10 @@ METHODS: dict[str, Method] = {m.name: m for m in [
            description='5 principal components per pathway, PathCNN\'s CNN (paper)'),
     Method('CoxNet', _keyword(CoxElasticNetRisk), dict(cv=3, n_alphas=20),
            description='Cox elastic net on the pathway genes, fitted on survival (ours)'),
+    Method('SurvConvMixerHazard', _keyword(SurvConvMixerHazard), options=('precision',),
+           description='the ConvMixer with a logistic-hazard head, fitted on survival (ours)'),
+    Method('RandomSurvivalForest', _keyword(RandomSurvivalForestRisk), dict(n_estimators=50, min_samples_leaf=20),
+           description='random survival forest on the pathway genes, fitted on survival (ours)'),
 ]}
 
 # %% ../nbs/06a_methods.ipynb #92b7ff16

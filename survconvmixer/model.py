@@ -20,7 +20,8 @@ from keras import layers
 from .fused import GeluBatchNorm, TilingConv1D, TilingConv2D, warn_if_slow_bfloat16
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'MIN_INNER_SPLIT', 'BlankPatchMask', 'SlotEmbedding', 'build_survconvmixer', 'SurvConvMixerClassifier']
+__all__ = ['PRECISIONS', 'MIN_INNER_SPLIT', 'BlankPatchMask', 'IntervalBias', 'SlotEmbedding', 'build_survconvmixer',
+           'SurvConvMixerClassifier']
 
 # %% ../nbs/04_model.ipynb #0fdcc372
 @keras.saving.register_keras_serializable(package='survconvmixer')
@@ -34,6 +35,18 @@ class BlankPatchMask(layers.Layer):
         mask = keras.ops.cast(keras.ops.convert_to_tensor(self.keep), inputs.dtype)
         return inputs * keras.ops.expand_dims(mask, -1)
     def get_config(self): return {**super().get_config(), 'keep': self.keep}
+
+# %% ../nbs/04_model.ipynb #3586cdd0
+@keras.saving.register_keras_serializable(package='survconvmixer')
+class IntervalBias(layers.Layer):
+    "(batch, 1) score -> (batch, n_outputs) logits: the score plus a learned bias per output (one shared score)."
+    def __init__(self, n_outputs: int, **kwargs):
+        super().__init__(**kwargs)
+        self.n_outputs = int(n_outputs)
+    def build(self, input_shape):
+        self.bias = self.add_weight(shape=(self.n_outputs,), initializer='zeros', name='bias')
+    def call(self, inputs): return inputs + keras.ops.cast(self.bias, inputs.dtype)
+    def get_config(self): return {**super().get_config(), 'n_outputs': self.n_outputs}
 
 # %% ../nbs/04_model.ipynb #7694f0f0
 @keras.saving.register_keras_serializable(package='survconvmixer')
@@ -57,8 +70,11 @@ PRECISIONS = ('float32', 'bfloat16_pointwise', 'mixed_bfloat16', 'mixed_float16'
 
 def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int = 2, kernel_size: int = 3,
                         conv1d: bool = False, name: str | None = None, precision: str = 'float32',
-                        seed: int | None = None, fused: bool = True, slot_embedding: bool = False) -> keras.Model:
-    """The SurvConvMixer network (or its Conv1D variant) for images of `layout`; outputs P(death by horizon).
+                        seed: int | None = None, fused: bool = True, slot_embedding: bool = False,
+                        n_outputs: int = 1, shared_score: bool = False) -> keras.Model:
+    """The SurvConvMixer network (or its Conv1D variant) for images of `layout`; outputs P(death by horizon)
+    (`n_outputs` sigmoids instead of one: the interval hazards of the censoring-aware model, the hazard page;
+    `shared_score`: one score plus a bias per output, `IntervalBias`, instead of a free logit per output).
     `precision`: 'float32' (the default), 'bfloat16_pointwise' (the 1x1 pointwise convolutions multiply
     bfloat16-rounded factors; needs `fused`; the performance page) or a Keras mixed policy such as 'mixed_bfloat16'.
     `seed` fixes every layer's initial weights; `fused=False` builds plain Keras layers (same mathematics, slower);
@@ -91,7 +107,11 @@ def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int
     x = layers.Identity(name='feature_map', dtype=d)(x)
     x = BlankPatchMask(keep, name='blank_mask', dtype=d)(x)
     x = (layers.GlobalAveragePooling1D if conv1d else layers.GlobalAveragePooling2D)(name='pool', dtype=d)(x)
-    logit = layers.Dense(1, name='logit', dtype='float32', kernel_initializer=seeds.glorot())(x)
+    if shared_score and n_outputs > 1:
+        score = layers.Dense(1, name='score', use_bias=False, dtype='float32', kernel_initializer=seeds.glorot())(x)
+        logit = IntervalBias(n_outputs, name='logit', dtype='float32')(score)
+    else:
+        logit = layers.Dense(n_outputs, name='logit', dtype='float32', kernel_initializer=seeds.glorot())(x)
     outputs = layers.Activation('sigmoid', name='probability', dtype='float32')(logit)
     return keras.Model(inputs, outputs, name=name or ('SurvConvMixerConv1D' if conv1d else 'SurvConvMixer'))
 
@@ -136,7 +156,7 @@ class SurvConvMixerClassifier(KerasClassifier):
                       batch_size=auto(self.batch_size, 16, 64), epochs=self.epochs or self.DEFAULT_EPOCHS,
                       steps=steps if small else None, validation_fraction=0.0 if small else self.validation_fraction,
                       monitor='val_loss', patience=self.patience, smoothing=self.smoothing,
-                      weight_averaging=self.weight_averaging, class_weight=self.class_weight)
+                      weight_averaging=self.weight_averaging, class_weight=getattr(self, 'class_weight', None))
 
     def _inputs(self, X: pd.DataFrame) -> np.ndarray:
         "Images (or sequences) of the samples of `X`, genes matched by name."
@@ -155,6 +175,13 @@ class SurvConvMixerClassifier(KerasClassifier):
                                    precision=self.precision, seed=self.random_state, fused=self.fused,
                                    slot_embedding=self.slot_embedding)
 
+    def _saved_state(self) -> dict:
+        "Fitted state, beyond the network and the parameters, that `save` writes (subclasses add theirs)."
+        return {}
+
+    def _restore_state(self, meta: dict):
+        "Restore what `_saved_state` wrote."
+
     def save(self, path: str | Path) -> Path:
         "Save the fitted network (`.keras`) and, beside it, the estimator's parameters and pathways (`.json`)."
         check_is_fitted(self, 'model_')
@@ -163,7 +190,7 @@ class SurvConvMixerClassifier(KerasClassifier):
         self.model_.save(path)
         params = {k: v for k, v in self.get_params().items() if k != 'pathways'}
         meta = {'params': params, 'pathways': self.pathways.to_dict(), 'classes': self.classes_.tolist(),
-                'missing_genes': self.missing_genes_, 'n_features_in': self.n_features_in_,
+                'missing_genes': self.missing_genes_, 'n_features_in': self.n_features_in_, **self._saved_state(),
                 'feature_names_in': list(getattr(self, 'feature_names_in_', []))}
         path.with_suffix('.json').write_text(json.dumps(meta, indent=1))
         return path
@@ -181,6 +208,7 @@ class SurvConvMixerClassifier(KerasClassifier):
         except Exception as e:
             raise ValueError(f"{path} is not a readable SurvConvMixer model file ({type(e).__name__}); refit it") from None
         est.classes_, est.missing_genes_ = np.array(meta['classes']), meta['missing_genes']
+        est._restore_state(meta)
         est.n_features_in_ = meta.get('n_features_in', len(meta.get('feature_names_in', [])))
         if meta.get('feature_names_in'): est.feature_names_in_ = np.asarray(meta['feature_names_in'], dtype=object)
         return est

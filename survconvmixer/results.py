@@ -152,7 +152,7 @@ def table1(run, reference: str | None = None, metric: str = 'auc') -> pd.DataFra
             iv_diff = (corrected_t(wide[reference] - wide[method], frac)
                        if method != reference and reference in wide and method in wide else None)
             rows.append({'problem': problem, 'method': method, 'validation': 'IV', 'estimate': iv.estimate,
-                         'low': iv.low, 'high': iv.high, 'n': iv.n,
+                         'low': max(iv.low, 0.0), 'high': min(iv.high, 1.0), 'n': iv.n,   # an AUC lies in [0, 1]
                          **_difference(iv_diff)})
             ev, ev_diff = None, None
             if labels is not None and labels.nunique() == 2 and len(ev_scores.get(method, [])):

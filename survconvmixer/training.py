@@ -211,31 +211,36 @@ class SmoothedEarlyStopping(keras.callbacks.EarlyStopping):
         return self._average
 
 # %% ../nbs/04a_training.ipynb #d8e49123
-def fit_network(model: keras.Model, inputs: np.ndarray, y01: np.ndarray, recipe: Recipe, seed: int | None,
-                stratify: np.ndarray | None = None, verbose: int = 0) -> TrainingResult:
-    """Train `model` (built, not compiled; its trained weights end in it) on `inputs` and 0/1 targets `y01` by
-    `recipe`, with binary cross-entropy, the inner split stratified on `stratify` (default `y01`) and the epochs'
-    sample orders drawn from `seed`."""
-    y01 = np.asarray(y01).astype('float32')
-    fit_rows, held = inner_split(y01 if stratify is None else np.asarray(stratify), recipe.validation_fraction, seed)
-    fit_y = y01[fit_rows]
-    weights = balanced_weights(fit_y) if recipe.class_weight == 'balanced' else np.ones(len(fit_y), 'float32')
+def fit_network(model: keras.Model, inputs: np.ndarray, targets: np.ndarray, recipe: Recipe, seed: int | None,
+                stratify: np.ndarray | None = None, verbose: int = 0, loss: str | Callable = 'binary_crossentropy'
+                ) -> TrainingResult:
+    """Train `model` (built, not compiled; its trained weights end in it) on `inputs` and `targets` by `recipe`,
+    the inner split stratified on `stratify` (default: the targets) and the epochs' sample orders drawn from `seed`.
+    With the default `loss`, binary cross-entropy, `targets` are 0/1 labels (class weights and an AUC metric follow
+    the recipe); any other Keras loss (e.g. the censoring-aware likelihood of the hazard page) trains unweighted."""
+    binary = loss == 'binary_crossentropy'
+    targets = np.asarray(targets).astype('float32')
+    fit_rows, held = inner_split(targets if stratify is None else np.asarray(stratify), recipe.validation_fraction, seed)
+    fit_y = targets[fit_rows]
+    balanced = binary and recipe.class_weight == 'balanced'
+    weights = balanced_weights(fit_y) if balanced else np.ones(len(fit_y), 'float32')
     n_epochs = recipe.n_epochs(len(fit_rows))
     train = shuffled_batches((inputs[fit_rows], fit_y, weights), recipe.batch_size, n_epochs, seed)
-    validation = batches((inputs[held], y01[held]), 256) if len(held) else None
+    validation = batches((inputs[held], targets[held]), 256) if len(held) else None
     stopper = None
     if len(held):
         stopper = SmoothedEarlyStopping(recipe.monitor, mode='min' if recipe.monitor == 'val_loss' else 'max',
                                         patience=recipe.patience, restore_best_weights=True, smoothing=recipe.smoothing)
     def compile(network):
-        network.compile(optimizer=recipe.optimizer(), loss='binary_crossentropy',
-                        metrics=[keras.metrics.AUC(name='auc')])
+        network.compile(optimizer=recipe.optimizer(), loss=loss,
+                        metrics=[keras.metrics.AUC(name='auc')] if binary else [])
     def fit(network):
         return network.fit(train, epochs=n_epochs, steps_per_epoch=math.ceil(len(fit_rows) / recipe.batch_size),
                            validation_data=validation, callbacks=[stopper] if stopper else [], shuffle=False,
                            verbose=verbose)
     start = time.perf_counter()
-    history = pd.DataFrame(fit_reusing_network(model, architecture_key(model, recipe, 'bce'), compile, fit).history)
+    loss_name = 'bce' if binary else getattr(loss, '__name__', str(loss))
+    history = pd.DataFrame(fit_reusing_network(model, architecture_key(model, recipe, loss_name), compile, fit).history)
     best = int(stopper.best_epoch) + 1 if stopper is not None and stopper.best_weights is not None else len(history)
     return TrainingResult(history.rename_axis('epoch'), best, len(fit_rows), len(held), recipe.batch_size,
                           time.perf_counter() - start)

@@ -18,9 +18,9 @@ from .labelling import HORIZONS, label_cohort
 
 # %% auto #0
 __all__ = ['SCALINGS', 'METRICS', 'FOLD_COLUMNS', 'WORKER_MEMORY_GROWTH', 'Problem', 'make_problems', 'risk_scores', 'FoldTask',
-           'fold_tasks', 'FoldResult', 'run_fold', 'failed_fold', 'FoldStore', 'allow_worker_memory_growth',
-           'quiet_tensorflow', 'watch_parent', 'warning_line', 'prepare_worker', 'WorkerCall', 'run_call',
-           'ValidationRun', 'run_validation']
+           'shared_strata', 'fold_tasks', 'FoldResult', 'set_horizon', 'run_folds', 'run_fold', 'failed_fold',
+           'FoldStore', 'allow_worker_memory_growth', 'quiet_tensorflow', 'watch_parent', 'warning_line',
+           'prepare_worker', 'WorkerCall', 'run_call', 'ValidationRun', 'fit_groups', 'run_validation']
 
 # %% ../nbs/05_validation.ipynb #20fd991a
 @dataclass
@@ -112,14 +112,32 @@ class FoldTask:
         "Where this fit's model is saved (`run_validation(..., save_models=True)`)."
         return Path(model_dir) / f'{self.problem}__{self.method}__r{self.repeat}_f{self.fold}.keras'
 
+def shared_strata(problems: list[Problem], n_splits: int) -> np.ndarray:
+    """One stratum per training patient for the problems (same training cohort): its strata at every horizon
+    together, as integer codes; patterns with fewer than `n_splits` patients are pooled."""
+    patterns = np.array(['|'.join(map(str, row)) for row in np.column_stack([p.strata() for p in problems])])
+    values, codes, counts = np.unique(patterns, return_inverse=True, return_counts=True)
+    rare = counts[codes] < n_splits
+    if rare.any() and not rare.all():
+        codes = np.where(rare, len(values), codes)                      # the rare patterns, pooled
+        if (codes == len(values)).sum() < n_splits: codes[rare] = np.bincount(codes[~rare]).argmax()
+    return np.unique(codes, return_inverse=True)[1]
+
 def fold_tasks(problems: list[Problem], methods: list[str], n_repeats: int = 10, n_splits: int = 5,
                seed: int = 0) -> list[FoldTask]:
-    "All fits of the grid, problems x methods x repeats x folds (skipped problems excluded)."
-    tasks = []
-    for problem in problems:
-        if problem.skipped: continue
+    """All fits of the grid, problems x methods x repeats x folds (skipped problems excluded); problems on the same
+    training patients share one split."""
+    active = [p for p in problems if not p.skipped]
+    cohorts: dict[tuple, list[Problem]] = {}
+    for problem in active: cohorts.setdefault(tuple(problem.X_train.index), []).append(problem)
+    split_of = {}
+    for group in cohorts.values():
         splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
-        splits = list(splitter.split(problem.X_train, problem.strata()))
+        splits = list(splitter.split(group[0].X_train, shared_strata(group, n_splits)))
+        split_of.update({p.name: splits for p in group})
+    tasks = []
+    for problem in active:
+        splits = split_of[problem.name]
         for method in methods:
             for i, (tr, te) in enumerate(splits):
                 repeat, fold = divmod(i, n_splits)
@@ -147,28 +165,38 @@ def _score_patients(estimator, X, labels: pd.Series, survival: pd.DataFrame, ref
     return out, pd.DataFrame({'sample': X.index.astype(str), 'risk': risk,
                               'probability': probability if probability is not None else np.nan})
 
-def run_fold(task: FoldTask, problem: Problem, factory: Callable, scaling: str = 'cohort',
-             model_dir: str | Path | None = None) -> FoldResult:
-    "Fit `factory(random_state=task.seed)` on the task's training fold; IV and EV metrics as one row."
+def set_horizon(estimator, horizon: float):
+    "Tell a survival estimator that answers any horizon (a `horizon` parameter, e.g. SurvConvMixerHazard) which to score."
+    if not hasattr(estimator, 'get_params'): return estimator           # not a scikit-learn estimator
+    names = [k for k in estimator.get_params(deep=True) if k == 'horizon' or k.endswith('__horizon')]
+    if names: estimator.set_params(**dict.fromkeys(names, horizon))
+    return estimator
+
+def _fit_fold(task: FoldTask, problem: Problem, factory: Callable, scaling: str):
+    "A fresh estimator fitted on the task's training fold: (estimator, the rows it was fitted on)."
     from survconvmixer.baselines import is_survival_estimator
-    start = time.perf_counter()
-    tr, te = np.asarray(task.train_index), np.asarray(task.test_index)
+    tr = np.asarray(task.train_index)
     estimator = factory(random_state=task.seed)
     if scaling == 'fold': estimator = make_pipeline(GeneScaler(), estimator)
-    s_fit = problem.survival_train.iloc[tr]
+    set_horizon(estimator, problem.horizon_years)
     if is_survival_estimator(estimator):
-        fit_rows = tr
-        estimator.fit(problem.X_train.iloc[fit_rows], survival_from_frame(s_fit))
-    else:
-        fit_rows = tr[problem.y_train.iloc[tr].notna().to_numpy()]
-        estimator.fit(problem.X_train.iloc[fit_rows], problem.y_train.iloc[fit_rows].astype(int).to_numpy())
-    h = problem.horizon_years
+        estimator.fit(problem.X_train.iloc[tr], survival_from_frame(problem.survival_train.iloc[tr]))
+        return estimator, tr
+    fit_rows = tr[problem.y_train.iloc[tr].notna().to_numpy()]
+    estimator.fit(problem.X_train.iloc[fit_rows], problem.y_train.iloc[fit_rows].astype(int).to_numpy())
+    return estimator, fit_rows
+
+def _score_fold(task: FoldTask, problem: Problem, estimator, fit_rows: np.ndarray, seconds: float,
+                model_dir: str | Path | None) -> FoldResult:
+    "IV and EV metrics of a fitted estimator at the task's problem, as one row (and its external predictions)."
+    start, te, h = time.perf_counter(), np.asarray(task.test_index), problem.horizon_years
+    set_horizon(estimator, h)
     iv, _ = _score_patients(estimator, problem.X_train.iloc[te], problem.y_train.iloc[te], problem.survival_train.iloc[te],
-                     s_fit, h)
+                            problem.survival_train.iloc[np.asarray(task.train_index)], h)
     ev, external = dict.fromkeys(METRICS, np.nan), None
     if problem.X_external is not None:
         ev, external = _score_patients(estimator, problem.X_external, problem.y_external, problem.survival_external,
-                                problem.survival_external, h)
+                                       problem.survival_external, h)
     if model_dir is not None and hasattr(estimator, 'save'):
         Path(model_dir).mkdir(parents=True, exist_ok=True)
         estimator.save(task.model_path(model_dir))
@@ -177,8 +205,29 @@ def run_fold(task: FoldTask, problem: Problem, factory: Callable, scaling: str =
            **{f'iv_{m}': iv[m] for m in METRICS}, **{f'ev_{m}': ev[m] for m in METRICS},
            'n_train': len(fit_rows), 'n_test_labelled': int(problem.y_train.iloc[te].notna().sum()),
            'n_test_all': len(te), 'n_external_labelled': int(n_ext[0]), 'n_external_all': int(n_ext[1]),
-           'seconds': round(time.perf_counter() - start, 3), 'error': ''}
+           'seconds': round(seconds + time.perf_counter() - start, 3), 'error': ''}
     return FoldResult({k: row[k] for k in FOLD_COLUMNS}, external)
+
+def run_folds(tasks: list[FoldTask], problems: list[Problem], factory: Callable, scaling: str = 'cohort',
+              model_dir: str | Path | None = None) -> list[FoldResult]:
+    """Fit `factory(random_state=seed)` once on the tasks' common training fold and score it at each task's problem:
+    one survival model for every horizon. Several tasks must be one survival method on the same training rows; each
+    row's `seconds` is its share of the fit plus its own scoring."""
+    from survconvmixer.baselines import is_survival_estimator
+    first = tasks[0]
+    if any((t.method, t.train_index, t.seed) != (first.method, first.train_index, first.seed) for t in tasks):
+        raise ValueError("run_folds: the tasks must be one method on the same training rows")
+    start = time.perf_counter()
+    estimator, fit_rows = _fit_fold(first, problems[0], factory, scaling)
+    if len(tasks) > 1 and not is_survival_estimator(estimator):
+        raise ValueError("run_folds: only a survival model answers several horizons from one fit")
+    share = (time.perf_counter() - start) / len(tasks)
+    return [_score_fold(t, p, estimator, fit_rows, share, model_dir) for t, p in zip(tasks, problems)]
+
+def run_fold(task: FoldTask, problem: Problem, factory: Callable, scaling: str = 'cohort',
+             model_dir: str | Path | None = None) -> FoldResult:
+    "Fit `factory(random_state=task.seed)` on the task's training fold; IV and EV metrics as one row."
+    return run_folds([task], [problem], factory, scaling, model_dir)[0]
 
 def failed_fold(task: FoldTask, error: BaseException, seconds: float = 0.0) -> FoldResult:
     "The row of a fit that failed: no metrics, and the reason in `error`."
@@ -347,12 +396,12 @@ def run_call(call: WorkerCall):
     "Run a `WorkerCall` (the function joblib sends to its workers)."
     return call()
 
-def _run_task(task, problem, factory, scaling, model_dir):
-    """One fold in a (prepared) worker. A fit that raises is recorded as a failed fold with its reason, and the run
-    goes on (an interruption still stops it)."""
+def _run_tasks(tasks, problems, factory, scaling, model_dir):
+    """One fit (one fold, or one survival fit for several horizons) in a (prepared) worker. A fit that raises is
+    recorded as failed folds with the reason, and the run goes on (an interruption still stops it)."""
     start = time.perf_counter()
-    try: return run_fold(task, problem, factory, scaling, model_dir)
-    except Exception as e: return failed_fold(task, e, time.perf_counter() - start)
+    try: return run_folds(tasks, problems, factory, scaling, model_dir)
+    except Exception as e: return [failed_fold(t, e, (time.perf_counter() - start) / len(tasks)) for t in tasks]
 
 def _dask_client(scheduler):
     from dask.distributed import Client
@@ -434,6 +483,17 @@ def _tidy(folds: pd.DataFrame, problems: Sequence[str] = (), methods: Sequence[s
     return folds.sort_values(['problem', 'method', 'repeat', 'fold'], key=key, kind='stable').reset_index(drop=True)
 
 # %% ../nbs/05_validation.ipynb #4ce8720b
+def fit_groups(tasks: list[FoldTask], methods: dict[str, Callable]) -> list[list[FoldTask]]:
+    """The fits to run: one per task, except that a survival method's tasks on the same training rows (its folds at
+    every horizon) are one fit."""
+    from survconvmixer.baselines import is_survival_estimator
+    survival = {name for name in {t.method for t in tasks} if is_survival_estimator(methods[name](random_state=0))}
+    groups: dict[tuple, list[FoldTask]] = {}
+    for t in tasks:
+        groups.setdefault((t.method, t.train_index, t.seed) if t.method in survival else t.key, []).append(t)
+    return list(groups.values())
+
+# %% ../nbs/05_validation.ipynb #4d47c2e0
 def run_validation(problems: list[Problem], methods: dict[str, Callable], n_repeats: int = 10, n_splits: int = 5,
                    seed: int = 0, out_dir: str | Path | None = None, n_jobs: int = 1, scheduler=None,
                    scaling: str = 'cohort', save_models: bool = False, progress: bool = True,
@@ -461,16 +521,18 @@ def run_validation(problems: list[Problem], methods: dict[str, Callable], n_repe
     # every worker keeps TensorFlow's default thread count: limiting it per worker was 7 % faster on the quick
     # preset but changes the order of float sums, so metrics would depend on n_jobs
     if n_jobs == 1 and scheduler is None and deterministic_ops: prepare_worker(os.getpid(), deterministic_ops)
-    jobs = (delayed(run_call)(WorkerCall(_run_task, t, by_name[t.problem], methods[t.method], scaling, model_dir,
-                                         deterministic_ops=deterministic_ops)) for t in todo)
+    jobs = (delayed(run_call)(WorkerCall(_run_tasks, group, [by_name[t.problem] for t in group], methods[group[0].method],
+                                         scaling, model_dir, deterministic_ops=deterministic_ops))
+            for group in fit_groups(todo, methods))
     backend = {'backend': 'dask'} if scheduler is not None else {'backend': 'loky', 'n_jobs': n_jobs}
     client = _dask_client(scheduler) if scheduler is not None else None
     try:
         with parallel_config(**backend):
-            for result in Parallel(return_as='generator_unordered')(jobs):
-                results.append(result)
-                if store: store.add(result)
-                bar.update(1)
+            for finished in Parallel(return_as='generator_unordered')(jobs):
+                for result in finished:
+                    results.append(result)
+                    if store: store.add(result)
+                bar.update(len(finished))
     finally:
         bar.close()
         if client is not None and not hasattr(scheduler, 'submit'): client.close()

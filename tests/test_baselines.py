@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, cross_val_score
 
 from survconvmixer.baselines import (
-    PAPER_GRIDS, PAPER_HYPERPARAMETERS, CoxElasticNetRisk, PathwayGeneSelector, gene_groups_from_pathways, grid_search_method, is_survival_estimator, make_classical,
+    PAPER_GRIDS, PAPER_HYPERPARAMETERS, CoxElasticNetRisk, PathwayGeneSelector, RandomSurvivalForestRisk, gene_groups_from_pathways, grid_search_method, is_survival_estimator, make_classical,
     mutual_info_genes, treemap_layout, treemap_pixel_weights)
 from survconvmixer.data import minmax_scale_genes
 from survconvmixer.methods import METHODS, get_method
@@ -97,6 +97,10 @@ def _state(est) -> list[np.ndarray]:
         return out
     if isinstance(est, CoxElasticNetRisk):
         return [est.coef_.to_numpy(), np.asarray([est.alpha_]), est.cv_scores_.to_numpy()]
+    if isinstance(est, RandomSurvivalForestRisk):     # the forest's predictions at fixed probe points
+        genes = est.selector_.genes_
+        probe = pd.DataFrame(np.linspace(0, 1, 3 * len(genes)).reshape(3, -1), columns=genes)
+        return [est.predict(probe), est.predict_survival(probe, [0.5, 1, 2, 3]).to_numpy()]
     model = est.named_steps['model']
     genes = est.named_steps['genes'].genes_
     probe = pd.DataFrame(np.linspace(0, 1, 3 * len(genes)).reshape(3, -1), columns=genes)  # fixed probe points
@@ -127,7 +131,7 @@ def test_beats_chance_on_held_out_data(data, name):
 
 def test_methods_registry_names():
     assert BENCHMARKS == ['KNN', 'SVM', 'RandomForest', 'LogisticRegression', 'MLP', 'GeneExpImgTL', 'PathCNN',
-                          'CoxNet']
+                          'CoxNet', 'RandomSurvivalForest']
     with pytest.raises(KeyError, match='unknown method'): get_method('DeepSurv')
     assert get_method('KNN') is METHODS['KNN']
 
@@ -158,7 +162,7 @@ def test_clone_and_params_round_trip(name):
     twin.set_params(**twin.get_params(deep=False))  # the round trip is accepted
     key = {'KNN': 'model__n_neighbors', 'SVM': 'model__estimator__C', 'RandomForest': 'model__max_depth',
            'LogisticRegression': 'model__C', 'MLP': 'model__alpha', 'GeneExpImgTL': 'epochs', 'PathCNN': 'epochs',
-           'CoxNet': 'l1_ratio'}[name]
+           'CoxNet': 'l1_ratio', 'RandomSurvivalForest': 'min_samples_leaf'}[name]
     twin.set_params(**{key: 3})
     assert twin.get_params()[key] == 3 and est.get_params()[key] != 3
 

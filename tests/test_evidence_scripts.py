@@ -43,3 +43,15 @@ def test_real_cohorts_says_when_the_shared_data_is_absent(tmp_path, monkeypatch,
     monkeypatch.setattr(module, 'SHARED', tmp_path / 'absent')
     assert module.main(['--out', str(tmp_path / 'x.csv')]) == 2
     assert 'needs the shared data folder' in capsys.readouterr().err
+
+
+def test_hazard_comparison_writes_every_fold_of_every_method(tmp_path):
+    out = tmp_path / 'hz.csv'
+    args = ['--sizes', '150', '--seeds', '0', '--methods', 'LogisticRegression,CoxNet', '--n-jobs', '1', '--out', str(out)]
+    assert load('hazard_comparison').main(args) == 0
+    table = pd.read_csv(out)
+    assert len(table) == 2 * 2 * 6                               # 2 methods x 2 horizons x 2 x 3 folds
+    assert set(table.method) == {'LogisticRegression', 'CoxNet'} and table.iv_auc.between(0, 1).all()
+    # the survival baseline trains on every patient of a fold, the classifier on the labelled ones only
+    n = table.pivot_table(index=['problem', 'repeat', 'fold'], columns='method', values='n_train')
+    assert (n.CoxNet >= n.LogisticRegression).all() and (n.CoxNet > n.LogisticRegression).any()

@@ -53,11 +53,12 @@ def test_parallel_and_dask_equal_serial(demo, problems):
 def test_interrupted_run_resumes(tmp_path, demo, problems, monkeypatch):
     methods = {'LogReg': _logreg_factory(demo.pathways.genes)}
     full = run_validation(problems, methods, n_repeats=2, n_splits=3, progress=False).folds
-    # interrupt after 2 folds: the factory raises on the 3rd fit
+    # interrupt after 2 folds: the factory raises on the 3rd fit (its first call makes the estimator that
+    # run_validation inspects for its kind, classifier or survival model, without fitting it)
     calls = {'n': 0}
     def flaky(random_state=0):
         calls['n'] += 1
-        if calls['n'] > 2: raise KeyboardInterrupt
+        if calls['n'] > 3: raise KeyboardInterrupt
         return methods['LogReg'](random_state)
     with pytest.raises(KeyboardInterrupt):
         run_validation(problems, {'LogReg': flaky}, n_repeats=2, n_splits=3, out_dir=tmp_path, progress=False)
@@ -65,7 +66,7 @@ def test_interrupted_run_resumes(tmp_path, demo, problems, monkeypatch):
     assert len(saved) == 2                              # finished folds are on disk at once
     calls['n'] = -100                                   # no more interruptions
     resumed = run_validation(problems, {'LogReg': flaky}, n_repeats=2, n_splits=3, out_dir=tmp_path, progress=False).folds
-    assert calls['n'] == -100 + 4                       # only the 4 missing folds were fitted
+    assert calls['n'] == -100 + 1 + 4                   # only the 4 missing folds were fitted
     pd.testing.assert_frame_equal(_metrics(resumed), _metrics(full), check_dtype=False)
 
 
