@@ -31,7 +31,8 @@ import keras
 __all__ = ['PAPER_HYPERPARAMETERS', 'CLASSICAL_MODELS', 'PAPER_GRIDS', 'PathwayGeneSelector', 'make_classical',
            'grid_search_method', 'mutual_info_genes', 'gene_groups_from_pathways', 'treemap_layout',
            'treemap_pixel_weights', 'GeneExpImgTLClassifier', 'PathCNNClassifier', 'is_survival_estimator',
-           'CoxElasticNetRisk', 'RandomSurvivalForestRisk']
+           'SurvivalMixin', 'HorizonSurvivalMixin', 'select_pathway_genes', 'CoxElasticNetRisk',
+           'RandomSurvivalForestRisk']
 
 # %% ../nbs/06_baselines.ipynb #b4cc7b98
 class PathwayGeneSelector(TransformerMixin, BaseEstimator):
@@ -413,7 +414,40 @@ def is_survival_estimator(estimator) -> bool:
     try: return get_tags(estimator).estimator_type == 'survival'
     except (AttributeError, TypeError): return False          # not a scikit-learn estimator: a classifier
 
-class CoxElasticNetRisk(BaseEstimator):
+class SurvivalMixin:
+    """What every survival estimator of the package shares: scikit-learn tags that say `survival` (so the engine
+    passes survival data, `is_survival_estimator`) and `score` = Harrell's C of `predict`."""
+
+    def score(self, X, y) -> float:
+        "Harrell's concordance index of the risk score on (X, survival y)."
+        from sksurv.metrics import concordance_index_censored
+        event, time = event_time(y, len(X), type(self).__name__)
+        return float(concordance_index_censored(event, time, self.predict(X))[0])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = 'survival'
+        tags.target_tags.required = True
+        return tags
+
+class HorizonSurvivalMixin(SurvivalMixin):
+    """A survival estimator with a survival curve (`predict_survival(X, times)`) and a `horizon` parameter: its
+    `predict_proba` is (S(horizon | x), 1 - S(horizon | x)), the probability of death by `horizon`."""
+
+    def predict_proba(self, X) -> np.ndarray:
+        "Columns: S(horizon | x) and 1 - S(horizon | x), the probability of death by `horizon`."
+        if self.horizon is None: raise ValueError("set `horizon` (years) for predict_proba, or use predict_survival")
+        s = self.predict_survival(X, [self.horizon]).to_numpy()[:, 0]
+        return np.column_stack([s, 1 - s])
+
+def select_pathway_genes(estimator, X: pd.DataFrame) -> np.ndarray:
+    "Fit `estimator.selector_` (the pathway genes of `estimator.pathways`) on `X`, record its features, return the values."
+    estimator.selector_ = PathwayGeneSelector(estimator.pathways).fit(X)
+    estimator.n_features_in_ = estimator.selector_.n_features_in_
+    if hasattr(estimator.selector_, 'feature_names_in_'): estimator.feature_names_in_ = estimator.selector_.feature_names_in_
+    return np.asarray(estimator.selector_.transform(X))
+
+class CoxElasticNetRisk(SurvivalMixin, BaseEstimator):
     "Cox proportional hazards with an elastic-net penalty on the pathway genes; `predict` = risk score."
 
     def __init__(self, pathways: PathwayCollection, l1_ratio: float = 0.5, alpha: float | None = None,
@@ -430,10 +464,7 @@ class CoxElasticNetRisk(BaseEstimator):
     def fit(self, X: pd.DataFrame, y):
         "Fit the penalised Cox model on these rows (`y`: structured array with `event`, `time` in years)."
         from sksurv.metrics import concordance_index_censored
-        self.selector_ = PathwayGeneSelector(self.pathways).fit(X)
-        self.n_features_in_ = self.selector_.n_features_in_
-        if hasattr(self.selector_, 'feature_names_in_'): self.feature_names_in_ = self.selector_.feature_names_in_
-        values = np.asarray(self.selector_.transform(X))
+        values = select_pathway_genes(self, X)
         event, time = event_time(y, len(values), 'CoxElasticNetRisk')
         target = survival_array(event, time)
         with warnings.catch_warnings():  # the path may stop early at small penalties; that is expected
@@ -475,20 +506,10 @@ class CoxElasticNetRisk(BaseEstimator):
         "Same as `predict`: the risk score."
         return self.predict(X)
 
-    def score(self, X: pd.DataFrame, y) -> float:
-        "Harrell's concordance index of the risk score on (X, survival y)."
-        from sksurv.metrics import concordance_index_censored
-        event, time = event_time(y, len(X), 'CoxElasticNetRisk')
-        return float(concordance_index_censored(event, time, self.predict(X))[0])
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = 'survival'
-        tags.target_tags.required = True
-        return tags
 
 # %% ../nbs/06_baselines.ipynb #68cc16d2
-class RandomSurvivalForestRisk(BaseEstimator):
+class RandomSurvivalForestRisk(HorizonSurvivalMixin, BaseEstimator):
     "Random survival forest on the pathway genes: `predict_proba(X)[:, 1]` = 1 - S(horizon | x), `predict` = risk."
 
     def __init__(self, pathways: PathwayCollection, horizon: float | None = 3.0, n_estimators: int = 200,
@@ -500,10 +521,7 @@ class RandomSurvivalForestRisk(BaseEstimator):
     def fit(self, X: pd.DataFrame, y):
         "Grow the forest on these rows (`y`: structured array with `event`, `time` in years)."
         from sksurv.ensemble import RandomSurvivalForest
-        self.selector_ = PathwayGeneSelector(self.pathways).fit(X)
-        self.n_features_in_ = self.selector_.n_features_in_
-        if hasattr(self.selector_, 'feature_names_in_'): self.feature_names_in_ = self.selector_.feature_names_in_
-        values = np.asarray(self.selector_.transform(X))
+        values = select_pathway_genes(self, X)
         event, time = event_time(y, len(values), 'RandomSurvivalForestRisk')
         self.model_ = RandomSurvivalForest(n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf,
                                            max_features=self.max_features, n_jobs=self.n_jobs,
@@ -519,25 +537,7 @@ class RandomSurvivalForestRisk(BaseEstimator):
         s = np.where(at >= 0, curves[:, np.maximum(at, 0)], 1.0)
         return pd.DataFrame(s, index=X.index, columns=pd.Index(np.atleast_1d(times), name='years'))
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        "Columns: S(horizon | x) and 1 - S(horizon | x), the probability of death by `horizon`."
-        if self.horizon is None: raise ValueError("set `horizon` (years) for predict_proba, or use predict_survival")
-        s = self.predict_survival(X, [self.horizon]).to_numpy()[:, 0]
-        return np.column_stack([s, 1 - s])
-
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         "The forest's risk score (higher = riskier)."
         check_is_fitted(self, 'model_')
         return np.asarray(self.model_.predict(np.asarray(self.selector_.transform(X))), dtype=float)
-
-    def score(self, X: pd.DataFrame, y) -> float:
-        "Harrell's concordance index of the risk score on (X, survival y)."
-        from sksurv.metrics import concordance_index_censored
-        event, time = event_time(y, len(X), 'RandomSurvivalForestRisk')
-        return float(concordance_index_censored(event, time, self.predict(X))[0])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = 'survival'
-        tags.target_tags.required = True
-        return tags

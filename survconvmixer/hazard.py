@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
+from .baselines import HorizonSurvivalMixin
 from .checks import event_time, expression_frame
 from .model import SurvConvMixerClassifier, build_survconvmixer
 from .pathways import PathwayCollection
@@ -17,7 +18,7 @@ import keras
 from keras import ops
 
 # %% auto #0
-__all__ = ['HEADS', 'interval_breaks', 'hazard_targets', 'logistic_hazard_loss', 'survival_from_hazards',
+__all__ = ['HEADS', 'interval_breaks', 'hazard_targets', 'logistic_hazard_loss', 'interval_shares', 'survival_from_hazards',
            'cumulative_hazard_weights', 'baseline_logits', 'SurvConvMixerHazard']
 
 # %% ../nbs/04b_hazard.ipynb #0eb2d11d
@@ -57,28 +58,31 @@ def logistic_hazard_loss(y_true, y_pred):
     return -ops.sum(died * ops.log(h) + (at_risk - died) * ops.log(1 - h), axis=-1)
 
 # %% ../nbs/04b_hazard.ipynb #f7f43c3e
+def interval_shares(breaks: np.ndarray, times: Sequence[float]) -> np.ndarray:
+    "Share of each interval (b_{j-1}, b_j] lived by each time, shape (len(times), J): 1 before it, 0 after."
+    breaks = np.asarray(breaks, dtype=float)
+    starts = np.concatenate([[0.0], breaks[:-1]])
+    times = np.atleast_1d(np.asarray(times, dtype=float))[:, None]
+    return np.clip((times - starts) / (breaks - starts), 0, 1)
+
 def survival_from_hazards(hazards: np.ndarray, breaks: np.ndarray, times: Sequence[float]) -> np.ndarray:
-    """S(t | x) at `times` (years, up to the last interval end) from interval hazards (n, J): shape (n, len(times))."""
+    """S(t | x) at `times` (years, up to the last interval end) from interval hazards (n, J): shape (n, len(times));
+    log S(t) = sum_j share_j(t) log(1 - h_j)."""
     hazards, breaks = np.asarray(hazards, dtype=float), np.asarray(breaks, dtype=float)
     times = np.atleast_1d(np.asarray(times, dtype=float))
     if (times < 0).any() or (times > breaks[-1] + 1e-9).any():
         raise ValueError(f"survival is defined from 0 to the last interval end, {breaks[-1]:g} years; "
                          f"asked for {times.tolist()} (refit with a larger horizon to go further)")
     log_keep = np.log1p(-np.clip(hazards, 0, 1 - 1e-12))
-    cumulative = np.hstack([np.zeros((len(hazards), 1)), np.cumsum(log_keep, axis=1)])   # log S at 0, b_1, ..., b_J
-    starts = np.concatenate([[0.0], breaks[:-1]])
-    j = np.minimum(np.searchsorted(breaks, times, side='left'), len(breaks) - 1)
-    share = (times - starts[j]) / (breaks[j] - starts[j])
-    return np.exp(cumulative[:, j] + log_keep[:, j] * share)
+    return np.exp(log_keep @ interval_shares(breaks, times).T)
 
 # %% ../nbs/04b_hazard.ipynb #b88f4f26
 def cumulative_hazard_weights(breaks: np.ndarray, time: float) -> np.ndarray:
     "Weights w_j with H(time) = sum_j w_j (-log(1 - h_j)): 1 before `time`, the covered share of its interval, 0 after."
     breaks = np.asarray(breaks, dtype=float)
-    starts = np.concatenate([[0.0], breaks[:-1]])
     if not 0 < time <= breaks[-1] + 1e-9:
         raise ValueError(f"the horizon must be in (0, {breaks[-1]:g}] years, the model's intervals; got {time}")
-    return np.clip((time - starts) / (breaks - starts), 0, 1)
+    return interval_shares(breaks, [time])[0]
 
 # %% ../nbs/04b_hazard.ipynb #b3bf9ce0
 HEADS = ('proportional', 'flexible')
@@ -91,7 +95,7 @@ def baseline_logits(targets: np.ndarray) -> np.ndarray:
     return np.log(rate / (1 - rate)).astype('float32')
 
 # %% ../nbs/04b_hazard.ipynb #0ed7866f
-class SurvConvMixerHazard(SurvConvMixerClassifier):
+class SurvConvMixerHazard(HorizonSurvivalMixin, SurvConvMixerClassifier):
     """SurvConvMixer with a discrete-time logistic-hazard head, trained on every patient with overall survival.
     `fit(X, y)`: `y` a structured array (event, time in years) or a (time, event) frame. `predict_survival(X, times)`
     gives S(t | x); `predict_proba(X)[:, 1]` = 1 - S(horizon | x), the probability of death by `horizon`;
@@ -150,26 +154,9 @@ class SurvConvMixerHazard(SurvConvMixerClassifier):
         s = survival_from_hazards(self.predict_hazards(frame), self.breaks_, times)
         return pd.DataFrame(s, index=frame.index, columns=pd.Index(np.atleast_1d(times), name='years'))
 
-    def predict_proba(self, X) -> np.ndarray:
-        "Columns: S(horizon | x) and 1 - S(horizon | x), the probability of death by `horizon`."
-        if self.horizon is None: raise ValueError("set `horizon` (years) for predict_proba, or use predict_survival")
-        s = self.predict_survival(X, [self.horizon]).to_numpy()[:, 0]
-        return np.column_stack([s, 1 - s])
-
     def predict(self, X) -> np.ndarray:
         "Risk score: the probability of death by `horizon` (higher = riskier)."
         return self.predict_proba(X)[:, 1]
 
-    def score(self, X, y) -> float:
-        "Harrell's concordance index of the risk score on (X, survival y)."
-        from sksurv.metrics import concordance_index_censored
-        event, time = event_time(y, len(X), self._who)
-        return float(concordance_index_censored(event, time, self.predict(X))[0])
-
     def _saved_state(self) -> dict: return {'breaks': self.breaks_.tolist()}
     def _restore_state(self, meta: dict): self.breaks_ = np.asarray(meta['breaks'], dtype=float)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = 'survival'
-        return tags
