@@ -5,12 +5,12 @@
 # %% ../nbs/10_cli.ipynb #100fd2d9
 from __future__ import annotations
 import argparse, os, sys, time, traceback, warnings
-from .pipeline import PRESETS, RunConfig, parse_horizons, parse_models, reproduce
+from .pipeline import INTERPRETABLE, PRESETS, RunConfig, parse_horizons, parse_models, reproduce
 from .validation import quiet_tensorflow, warning_line
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'MAX_MESSAGE', 'COMMANDS', 'UsageError', 'build_parser', 'config_from_args', 'train_config_from_args',
-           'run_reproduce', 'run_train', 'run_predict', 'run_demo', 'main']
+           'run_reproduce', 'run_train', 'run_predict', 'run_demo', 'run_interpret', 'main']
 
 # %% ../nbs/10_cli.ipynb #e1f52fdd
 class UsageError(ValueError):
@@ -46,7 +46,7 @@ def _console_options(r: argparse.ArgumentParser):
 
 def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     "The `survconvmixer` argument parser (`raise_errors`: a `UsageError` instead of argparse's usage and exit)."
-    from survconvmixer.data import TIME_UNITS
+    from survconvmixer.data import NAN_POLICIES, TIME_UNITS
     from survconvmixer.deploy import SCALING_POLICIES, TRAINABLE
     from survconvmixer.methods import METHODS
     from survconvmixer.model import PRECISIONS
@@ -74,6 +74,8 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     r.add_argument('--scaling', choices=SCALINGS, default='cohort',
                    help='min-max scale each cohort on its own (paper) or fit on training folds only')
     r.add_argument('--no-interpret', action='store_true', help='skip Grad-CAM/Wilcoxon/GSVA/KM')
+    r.add_argument('--interpret-method', choices=INTERPRETABLE, default='SurvConvMixer',
+                   help="whose fold models Grad-CAM explains (SurvConvMixerHazard: the log cumulative hazard at each horizon)")
     r.add_argument('--precision', **precision)
     r.add_argument('--n-jobs', type=int, default=min(4, os.cpu_count() or 1), help='parallel fits (joblib processes)')
     r.add_argument('--scheduler', help='Dask scheduler address, e.g. tcp://host:8786')
@@ -90,19 +92,32 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     t.add_argument('--out', required=True, help='the model folder to write (new or empty)')
     _console_options(t)
 
+    def new_patients(q, clinical_help: str):
+        "The options of `predict` and `interpret`: the model, the new patients, their scaling and survival."
+        q.add_argument('--model', required=True, help='model folder (the --out of survconvmixer train)')
+        q.add_argument('--expression', required=True, help='expression table of the new patients (CSV/TSV, may be gzipped)')
+        q.add_argument('--orientation', choices=['auto', 'samples_x_genes', 'genes_x_samples'], default='auto')
+        q.add_argument('--scaling', choices=SCALING_POLICIES, default='reference',
+                       help="'reference': the training cohort's gene ranges (one patient at a time); 'cohort': the new "
+                            "patients scaled together (the paper's external validation; at least 20)")
+        q.add_argument('--nan-policy', choices=NAN_POLICIES, default='error',
+                       help="missing values in the model's genes: refuse them, drop their patients or genes, or fill "
+                            "with 0 or the new patients' gene mean")
+        q.add_argument('--clinical', help=clinical_help)
+        q.add_argument('--time-unit', choices=list(TIME_UNITS), help='unit of the OS times (with --clinical)')
+        q.add_argument('--time-col', default='os_time', help='clinical column with the OS time')
+        q.add_argument('--event-col', default='os_event', help='clinical column with the OS event')
+
     q = sub.add_parser('predict', help='score new patients with a model folder written by train', **fmt)
-    q.add_argument('--model', required=True, help='model folder (the --out of survconvmixer train)')
-    q.add_argument('--expression', required=True, help='expression table of the new patients (CSV/TSV, may be gzipped)')
-    q.add_argument('--orientation', choices=['auto', 'samples_x_genes', 'genes_x_samples'], default='auto')
-    q.add_argument('--scaling', choices=SCALING_POLICIES, default='reference',
-                   help="'reference': the training cohort's gene ranges (one patient at a time); 'cohort': the new "
-                        "patients scaled together (the paper's external validation; at least 20)")
-    q.add_argument('--clinical', help="the new patients' survival (OS time and event): also writes metrics.csv")
-    q.add_argument('--time-unit', choices=list(TIME_UNITS), help='unit of the OS times (with --clinical)')
-    q.add_argument('--time-col', default='os_time', help='clinical column with the OS time')
-    q.add_argument('--event-col', default='os_event', help='clinical column with the OS event')
+    new_patients(q, "the new patients' survival (OS time and event): also writes metrics.csv")
     q.add_argument('--out', required=True, help='folder for predictions.csv (and metrics.csv)')
     _console_options(q)
+
+    e = sub.add_parser('interpret', help="which pathways drove new patients' scores (Grad-CAM with a model folder)", **fmt)
+    new_patients(e, "the new patients' survival: also the key pathways (Wilcoxon, GSVA, Kaplan-Meier)")
+    e.add_argument('--figures', type=int, default=0, help='also draw the maps of the first N patients')
+    e.add_argument('--out', required=True, help='folder for maps_<horizon>.csv (and key_pathways.csv, figures/)')
+    _console_options(e)
 
     d = sub.add_parser('demo', help='write the demo cohorts as files, to try train and predict', **fmt)
     d.add_argument('--out', required=True, help='folder for the demo files')
@@ -127,7 +142,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
                     n_splits=pick(args.folds, 'n_splits'), n_train=pick(args.n_train, 'n_train'),
                     n_external=pick(args.n_external, 'n_external'), fast=pre['quick'], scaling=args.scaling,
                     seed=args.seed, interpret=not args.no_interpret, precision=args.precision,
-                    nan_policy=args.nan_policy, min_gene_overlap=args.min_gene_overlap)
+                    nan_policy=args.nan_policy, min_gene_overlap=args.min_gene_overlap,
+                    interpret_method=args.interpret_method)
     check_config(cfg)
     return cfg
 
@@ -191,25 +207,32 @@ def run_train(args: argparse.Namespace) -> str:
                         precision=cfg.precision)
     return f"{model}\n{model.summary().to_string()}\nmodel written to {args.out}"
 
-def run_predict(args: argparse.Namespace) -> str:
-    "`survconvmixer predict`: score new patients with a model folder; writes `predictions.csv`."
-    from pathlib import Path
-    from survconvmixer.deploy import evaluate_predictions, load_model, predict, read_expression
+def _new_patients(args: argparse.Namespace):
+    "The model folder and the new patients of `predict` / `interpret`: (model, cohort with survival or None, expression)."
+    from survconvmixer.deploy import load_model, read_expression
     from survconvmixer.pipeline import check_out
     from survconvmixer.data import read_cohort
     check_out(args.out)
     if args.clinical and not args.time_unit: raise ValueError("--clinical needs --time-unit (days, months or years)")
     model = load_model(args.model)
     cohort = (read_cohort('table', args.expression, args.clinical, args.time_unit, name='new patients',
-                          time_col=args.time_col, event_col=args.event_col, orientation=args.orientation)
+                          time_col=args.time_col, event_col=args.event_col, orientation=args.orientation,
+                          nan_policy=args.nan_policy)
               if args.clinical else None)
     expression = cohort.expression if cohort is not None else read_expression(args.expression, model.genes, args.orientation)
-    predictions = predict(model, expression, args.scaling)
+    return model, cohort, expression
+
+def run_predict(args: argparse.Namespace) -> str:
+    "`survconvmixer predict`: score new patients with a model folder; writes `predictions.csv`."
+    from pathlib import Path
+    from survconvmixer.deploy import evaluate_predictions, predict
+    model, cohort, expression = _new_patients(args)
+    predictions = predict(model, expression, args.scaling, args.nan_policy)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     path = predictions.to_csv(Path(args.out) / 'predictions.csv')
     lines = [predictions.summary().to_string(), f"{len(predictions.table)} patients scored: {path}"]
     if cohort is not None:
-        metrics = evaluate_predictions(predictions, cohort, model.horizons)
+        metrics = evaluate_predictions(predictions, cohort.subset(predictions.table.index), model.horizons)
         metrics.to_csv(Path(args.out) / 'metrics.csv')
         lines += [metrics.round(3).to_string(), f"metrics: {Path(args.out) / 'metrics.csv'}"]
     return '\n'.join(lines)
@@ -223,7 +246,30 @@ def run_demo(args: argparse.Namespace) -> str:
     paths = write_demo_files(args.out, args.n_train, args.n_external, args.seed)
     return '\n'.join(f"{k}: {v}" for k, v in paths.items())
 
-COMMANDS = {'reproduce': run_reproduce, 'train': run_train, 'predict': run_predict, 'demo': run_demo}
+def run_interpret(args: argparse.Namespace) -> str:
+    "`survconvmixer interpret`: Grad-CAM maps of new patients with a model folder (and their key pathways)."
+    from pathlib import Path
+    from survconvmixer.deploy import explain
+    from survconvmixer.results import save_figure
+    if args.figures < 0: raise ValueError("--figures must be 0 or more")
+    model, cohort, expression = _new_patients(args)
+    explained = explain(model, expression, args.scaling, args.nan_policy, cohort)
+    out = Path(args.out)
+    paths = explained.to_csv(out)
+    for title, fig in explained.figures.items():
+        paths.append(save_figure(fig, out / 'figures' / (title.replace(': ', '_').replace(' ', '_') + '.png')))
+    for patient in list(next(iter(explained.maps.values())).index[:args.figures]):
+        for horizon in explained.maps:
+            paths.append(save_figure(explained.plot(patient, horizon), out / 'figures' / f'patient_{patient}_{horizon}.png'))
+    lines = [explained.summary().to_string(index=False)]
+    if explained.key_pathways is not None:
+        n_key = int(explained.key_pathways.significant.sum()) if len(explained.key_pathways) else 0
+        lines.append(f"{n_key} key pathway row(s) (Bonferroni p < 0.05): {out / 'key_pathways.csv'}")
+    lines.append(f"{len(next(iter(explained.maps.values())))} patients explained; {len(paths)} files in {out}")
+    return '\n'.join(lines)
+
+COMMANDS = {'reproduce': run_reproduce, 'train': run_train, 'predict': run_predict, 'interpret': run_interpret,
+            'demo': run_demo}
 
 # %% ../nbs/10_cli.ipynb #3d871cb3
 def main(argv: list[str] | None = None) -> int:

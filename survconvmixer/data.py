@@ -393,12 +393,12 @@ def tcga_sample_type(sample_id: str) -> int | None:
 def _one_sample_per_patient(expression: pd.DataFrame, patients: pd.Series, name: str) -> pd.DataFrame:
     "Keep, per patient, the sample with the smallest id (for TCGA: the primary tumour); warn about the rest."
     order = sorted(expression.index)
-    keep = pd.Series(order, index=patients.loc[order].to_numpy()).groupby(level=0, sort=False).first()
-    dropped = [s for s in expression.index if s not in set(keep)]
+    keep = set(pd.Series(order, index=patients.loc[order].to_numpy()).groupby(level=0, sort=False).first())
+    dropped = [s for s in expression.index if s not in keep]
     if dropped:
         _warn(f"{name}: {len(dropped)} extra sample(s) of patients with several samples were dropped, keeping the "
               f"smallest sample id per patient (TCGA: primary tumour first): {show_items(dropped)}")
-    return expression.loc[[s for s in expression.index if s in set(keep)]]
+    return expression.loc[[s for s in expression.index if s in keep]]
 
 _CBIO_NA = ['[Not Available]', '[Not Applicable]', '[Unknown]', '[Discrepancy]', '[Not Evaluated]', 'NA']
 

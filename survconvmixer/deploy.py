@@ -13,13 +13,15 @@ from .checks import show_items
 from .data import MISSING_GENES, GeneScaler
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'TRAINABLE', 'SCALING_POLICIES', 'MIN_COHORT', 'CLIPPED_WARNING', 'reference_scaler', 'TrainedModel',
-           'check_model_out', 'train_model', 'load_model', 'Predictions', 'scale_new_patients', 'predict',
-           'evaluate_predictions', 'read_expression', 'write_demo_files']
+__all__ = ['MODEL_FORMAT', 'TRAINABLE', 'SURVIVAL_TRAINABLE', 'SCALING_POLICIES', 'MIN_COHORT', 'CLIPPED_WARNING',
+           'reference_scaler', 'TrainedModel', 'check_model_out', 'train_model', 'load_model', 'Predictions',
+           'scale_new_patients', 'predict', 'evaluate_predictions', 'read_expression', 'PatientMaps', 'explain',
+           'write_demo_files']
 
 # %% ../nbs/09a_deploy.ipynb #bcdb45c6
 MODEL_FORMAT = 1                                   # the model folder's layout version, in model.json
-TRAINABLE = ('SurvConvMixer', 'SurvConvMixerConv1D')
+TRAINABLE = ('SurvConvMixer', 'SurvConvMixerConv1D', 'SurvConvMixerHazard')
+SURVIVAL_TRAINABLE = ('SurvConvMixerHazard',)      # one model for every horizon, fitted on every patient's OS
 SCALING_POLICIES = ('reference', 'cohort')
 MIN_COHORT = 20                                    # fewest new patients `cohort` scaling accepts
 CLIPPED_WARNING = 0.05                             # `reference` scaling: warn above this share clipped
@@ -33,14 +35,15 @@ def reference_scaler(genes, minima, maxima, clip: bool = True) -> GeneScaler:
 # %% ../nbs/09a_deploy.ipynb #b1209935
 @dataclass
 class TrainedModel:
-    "A trained SurvConvMixer per horizon, with the training cohort's gene ranges and risk cuts (`train_model`, `load_model`)."
+    """A trained model per horizon (one shared by every horizon for a survival method), with the training cohort's
+    gene ranges and risk cuts (`train_model`, `load_model`)."""
     method: str
     horizons: dict[str, float]
     genes: list[str]
     minima: list[float]
     maxima: list[float]
     cuts: dict[str, float]                        # horizon -> median cross-fitted probability on the training cohort
-    estimators: dict[str, object]
+    estimators: dict[str, object]                 # horizon -> fitted estimator (the same one for a survival method)
     training: dict = field(default_factory=dict)  # cohort name, patients, labelled and deaths per horizon
     folder: Path | None = None
 
@@ -86,6 +89,39 @@ def _fit_horizon(method: str, cohort, pathways, years: float, scaled: pd.DataFra
     return dict(estimator=estimator, labels=labels, cut=float(oof.median()),
                 cross_fitted_auc=float(roc_auc_score(y, oof[labels.index])))
 
+def _fit_survival(method: str, cohort, pathways, horizons: dict[str, float], scaled: pd.DataFrame, seed: int,
+                  cut_folds: int, params: dict, **options) -> dict:
+    """Fit the survival `method` once on every patient of `cohort` with OS (one model for all `horizons`), and by
+    `cut_folds`-fold cross-fitting (stratified on the event) each patient's out-of-sample probability of death by
+    each horizon: the estimator, the labels, cuts and cross-fitted AUC per horizon."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+    from survconvmixer.checks import survival_array
+    from survconvmixer.labelling import label_cohort
+    from survconvmixer.methods import method_factories
+    from survconvmixer.validation import set_horizon
+    years = list(horizons.values())
+    factory = method_factories([method], pathways, **options)[method]
+    make = lambda: factory(random_state=seed, **{'horizons': tuple(years), 'horizon': years[0], **params})
+    X = scaled.loc[cohort.samples]
+    event = cohort.os_event.to_numpy().astype(bool)
+    if event.sum() < max(cut_folds, 2):
+        raise ValueError(f"{cohort.name}: {int(event.sum())} deaths; a survival model needs at least {max(cut_folds, 2)}")
+    survival = survival_array(event, cohort.os_years().to_numpy())
+    estimator = make().fit(X, survival)
+    oof = pd.DataFrame(np.nan, index=X.index, columns=list(horizons))
+    for train, test in StratifiedKFold(cut_folds, shuffle=True, random_state=seed).split(X, event):
+        fold = make().fit(X.iloc[train], survival[train])
+        oof.iloc[test] = 1 - fold.predict_survival(X.iloc[test], years).to_numpy()
+    out = dict(estimator=estimator, labels={}, cuts={}, cross_fitted_auc={})
+    for name, h in horizons.items():
+        labels = label_cohort(cohort, h).labels
+        out['labels'][name], out['cuts'][name] = labels, float(oof[name].median())
+        out['cross_fitted_auc'][name] = (float(roc_auc_score(labels.to_numpy(), oof.loc[labels.index, name]))
+                                         if labels.nunique() == 2 else np.nan)
+    set_horizon(estimator, years[0])
+    return out
+
 def check_model_out(out: str | Path) -> Path:
     "Refuse a model folder that exists and is not empty (checked before any data is read)."
     out = Path(out)
@@ -107,7 +143,8 @@ def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, m
     if method not in TRAINABLE:
         raise ValueError(f"train supports {', '.join(TRAINABLE)} (models saved in Keras' safe format), not {method!r}")
     out = check_model_out(out)
-    genes = [g for g in dict.fromkeys(pathways.genes) if g in set(cohort.genes)]
+    measured = set(cohort.genes)
+    genes = [g for g in dict.fromkeys(pathways.genes) if g in measured]
     if not genes: raise ValueError(f"{cohort.name}: none of the pathway genes is in the expression table")
     scaler = GeneScaler().fit(cohort.expression[genes])
     scaled = scaler.transform(cohort.expression[genes])
@@ -115,13 +152,26 @@ def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, m
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        estimators, cuts, labelled, deaths, aucs = {}, {}, {}, {}, {}
-        for name, years in horizons.items():
+        estimators, cuts, labelled, deaths, aucs, files = {}, {}, {}, {}, {}, {}
+        if method in SURVIVAL_TRAINABLE:
+            t0 = time.perf_counter()
+            fit = _fit_survival(method, cohort, pathways, horizons, scaled, seed, cut_folds, params or {}, **options)
+            fit['estimator'].save(partial / 'survival.keras')
+            for name in horizons:
+                estimators[name], cuts[name], aucs[name] = fit['estimator'], fit['cuts'][name], fit['cross_fitted_auc'][name]
+                labelled[name], deaths[name] = int(len(fit['labels'][name])), int(fit['labels'][name].sum())
+                files[name] = 'survival.keras'
+            if progress:
+                print(f"{method} fitted once on all {len(cohort)} patients ({int(cohort.os_event.sum())} deaths) for "
+                      f"{', '.join(horizons)}, cross-fitted AUC {', '.join(f'{a:.3f}' for a in aucs.values())}, in "
+                      f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        for name, years in (horizons.items() if method not in SURVIVAL_TRAINABLE else ()):
             t0 = time.perf_counter()
             fit = _fit_horizon(method, cohort, pathways, years, scaled, seed, cut_folds, params or {}, **options)
             estimators[name], cuts[name], aucs[name] = fit['estimator'], fit['cut'], fit['cross_fitted_auc']
             labelled[name], deaths[name] = int(len(fit['labels'])), int(fit['labels'].sum())
             fit['estimator'].save(partial / f'{name}.keras')
+            files[name] = f'{name}.keras'
             if progress:
                 print(f"{name} ({years:g} y): {method} fitted on {labelled[name]} labelled patients ({deaths[name]} "
                       f"deaths), cross-fitted AUC {aucs[name]:.3f}, in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -130,7 +180,7 @@ def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, m
                              dict(cohort=cohort.name, n_patients=len(cohort), labelled=labelled, deaths=deaths,
                                   cross_fitted_auc=aucs, cut_folds=cut_folds, seed=seed, params=params or {}))
         meta = dict(format=MODEL_FORMAT, method=method, horizons=model.horizons, genes=genes, minima=model.minima,
-                    maxima=model.maxima, cuts=cuts, training=model.training)
+                    maxima=model.maxima, cuts=cuts, training=model.training, files=files)
         (partial / 'model.json').write_text(json.dumps(meta, indent=1))
         manifest = dict(created=time.strftime('%Y-%m-%dT%H:%M:%S'), versions=package_versions(),
                         inputs=checksums or {}, files={p.name: sha256(p) for p in _model_files(partial)})
@@ -145,6 +195,7 @@ def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, m
 # %% ../nbs/09a_deploy.ipynb #7febb6b3
 def load_model(folder: str | Path) -> TrainedModel:
     "Read a model folder written by `train_model` (checksums checked, Keras safe mode)."
+    from survconvmixer.hazard import SurvConvMixerHazard
     from survconvmixer.model import SurvConvMixerClassifier
     from survconvmixer.report import sha256
     folder = Path(folder)
@@ -161,7 +212,10 @@ def load_model(folder: str | Path) -> TrainedModel:
         if sha256(path) != digest:
             raise ValueError(f"{path} does not match the checksum `train` recorded (changed or truncated since); "
                              "retrain or restore it")
-    estimators = {name: SurvConvMixerClassifier.load(folder / f'{name}.keras') for name in meta['horizons']}
+    files = meta.get('files') or {name: f'{name}.keras' for name in meta['horizons']}
+    kind = SurvConvMixerHazard if meta['method'] in SURVIVAL_TRAINABLE else SurvConvMixerClassifier
+    loaded = {f: kind.load(folder / f) for f in dict.fromkeys(files.values())}       # a shared file is read once
+    estimators = {name: loaded[files[name]] for name in meta['horizons']}
     return TrainedModel(meta['method'], meta['horizons'], meta['genes'], meta['minima'], meta['maxima'], meta['cuts'],
                         estimators, meta['training'], folder)
 
@@ -206,8 +260,9 @@ def scale_new_patients(model: TrainedModel, expression: pd.DataFrame, scaling: s
     "The new patients' expression scaled for `model` (all its genes; missing -> 0); missing genes; clipped share."
     if scaling not in SCALING_POLICIES:
         raise ValueError(f"--scaling must be one of {', '.join(SCALING_POLICIES)}, not {scaling!r}")
-    present = [g for g in model.genes if g in set(expression.columns)]
-    missing = [g for g in model.genes if g not in set(expression.columns)]
+    measured = set(expression.columns)
+    present = [g for g in model.genes if g in measured]
+    missing = [g for g in model.genes if g not in measured]
     if not present: raise ValueError("none of the model's genes is in the expression table: are the genes in columns, as symbols?")
     clipped = None
     if scaling == 'cohort':
@@ -226,10 +281,17 @@ def scale_new_patients(model: TrainedModel, expression: pd.DataFrame, scaling: s
     return scaled, missing, clipped
 
 # %% ../nbs/09a_deploy.ipynb #3b8d06cc
-def predict(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'reference') -> Predictions:
-    "Score the patients (rows) of `expression` with `model`: probability of death by each horizon and risk group."
+def predict(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'reference',
+            nan_policy: str = 'error') -> Predictions:
+    """Score the patients (rows) of `expression` with `model`: probability of death by each horizon and risk group.
+    Missing values in the model's genes are handled by `nan_policy` (the data page's policies)."""
     from survconvmixer.checks import expression_frame
+    from survconvmixer.data import NAN_POLICIES, _apply_nan_policy
+    if nan_policy not in NAN_POLICIES:
+        raise ValueError(f"--nan-policy must be one of {', '.join(NAN_POLICIES)}, not {nan_policy!r}")
     expression = expression_frame(expression, 'predict')
+    measured = set(expression.columns)
+    expression = _apply_nan_policy(expression[[g for g in model.genes if g in measured]], nan_policy, 'new patients')
     scaled, missing, clipped = scale_new_patients(model, expression, scaling)
     if missing:
         warnings.warn(f"{MISSING_GENES}: {len(missing)} of {len(model.genes)} of the model's genes are missing from the "
@@ -238,8 +300,10 @@ def predict(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'refer
         warnings.warn(f"{clipped:.0%} of the new patients' values lie outside the training cohort's ranges: they are not "
                       "measured like the training cohort, and their predictions cannot be trusted with --scaling reference; "
                       "use --scaling cohort for a cohort from another platform or batch", UserWarning, stacklevel=2)
+    from survconvmixer.validation import set_horizon
     table = pd.DataFrame(index=scaled.index)
     for name, est in model.estimators.items():
+        set_horizon(est, model.horizons[name])                               # a survival model answers every horizon
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message=MISSING_GENES)         # the model's own, said at training
             table[f'p_{name}'] = est.predict_proba(scaled)[:, 1]
@@ -270,10 +334,11 @@ def evaluate_predictions(predictions: Predictions, cohort, horizons: dict[str, f
 
 # %% ../nbs/09a_deploy.ipynb #77971685
 def read_expression(path: str | Path, genes, orientation: str = 'auto') -> pd.DataFrame:
-    "An expression table (CSV/TSV, optionally gzipped) as samples x genes, oriented by where `genes` are found."
-    from survconvmixer.data import check_input_file, guess_separator
+    """An expression table (CSV/TSV, optionally gzipped) as samples x genes, oriented by where `genes` are found;
+    a gene in several columns is averaged (with a warning)."""
+    from survconvmixer.data import _collapse_duplicate_genes, _read_indexed, check_input_file
     check_input_file(path, 'expression')
-    table = pd.read_csv(path, sep=guess_separator(path), index_col=0)
+    table = _read_indexed(path, None)                  # keeps repeated gene names (pandas would rename them)
     if table.empty: raise ValueError(f"{path} has no data rows")
     if orientation == 'auto':
         wanted = set(genes)
@@ -283,7 +348,90 @@ def read_expression(path: str | Path, genes, orientation: str = 'auto') -> pd.Da
     elif orientation != 'samples_x_genes':
         raise ValueError(f"orientation must be auto, samples_x_genes or genes_x_samples, not {orientation!r}")
     table.index, table.columns = table.index.astype(str), table.columns.astype(str)
-    return table
+    return _collapse_duplicate_genes(table, Path(path).name)
+
+# %% ../nbs/09a_deploy.ipynb #2135329c
+@dataclass
+class PatientMaps:
+    "`explain`'s result: per horizon, each patient's Grad-CAM value per pathway; with survival, the key pathways."
+    maps: dict[str, pd.DataFrame]                     # horizon -> patients x pathways
+    layout: object                                    # the model's PathwayImageLayout
+    key_pathways: pd.DataFrame | None = None          # with survival: Wilcoxon + Kaplan-Meier per horizon
+    figures: dict = field(default_factory=dict)       # with survival: title -> matplotlib figure
+
+    def summary(self, top: int = 5) -> pd.DataFrame:
+        "Per horizon, the `top` pathways by mean map value over the patients (and the share of patients they top)."
+        rows = []
+        for name, m in self.maps.items():
+            tops = m.idxmax(axis=1).value_counts(normalize=True)
+            for pathway, value in m.mean().sort_values(ascending=False).head(top).items():
+                rows.append({'horizon': name, 'pathway': pathway, 'mean_map': round(value, 4),
+                             'share_of_patients_topped': round(float(tops.get(pathway, 0.0)), 3)})
+        return pd.DataFrame(rows)
+
+    def plot(self, patient: str, horizon: str | None = None):
+        "One patient's map on the pathway grid (default: the first horizon)."
+        from survconvmixer.interpretation import plot_pathway_map
+        horizon = horizon or next(iter(self.maps))
+        if patient not in self.maps[horizon].index: raise KeyError(f"patient {patient!r} was not explained")
+        return plot_pathway_map(self.maps[horizon].loc[patient], self.layout, f'{patient}: map at {horizon}')
+
+    def to_csv(self, folder: str | Path) -> list[Path]:
+        "Write `maps_<horizon>.csv` (and `key_pathways.csv`) into `folder`; the paths written."
+        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, m in self.maps.items():
+            m.to_csv(folder / f'maps_{name}.csv', index_label='sample_id'); paths.append(folder / f'maps_{name}.csv')
+        if self.key_pathways is not None:
+            self.key_pathways.to_csv(folder / 'key_pathways.csv', index=False); paths.append(folder / 'key_pathways.csv')
+        return paths
+
+# %% ../nbs/09a_deploy.ipynb #c55c675a
+def explain(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'reference', nan_policy: str = 'error',
+            cohort=None) -> PatientMaps:
+    """Grad-CAM maps of the patients (rows) of `expression` at each horizon of `model`, scaled as `predict` scales
+    them; with `cohort` (the same patients' survival), the key pathways of each horizon on them."""
+    from survconvmixer.checks import expression_frame
+    from survconvmixer.data import NAN_POLICIES, _apply_nan_policy
+    from survconvmixer.interpretation import grad_cam, gsva_scores, interpret_problem, pathway_cam_table
+    from survconvmixer.labelling import label_cohort
+    from survconvmixer.validation import set_horizon
+    if nan_policy not in NAN_POLICIES:
+        raise ValueError(f"--nan-policy must be one of {', '.join(NAN_POLICIES)}, not {nan_policy!r}")
+    expression = expression_frame(expression, 'explain')
+    measured = set(expression.columns)
+    kept = _apply_nan_policy(expression[[g for g in model.genes if g in measured]], nan_policy, 'new patients')
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=MISSING_GENES)     # predict's warnings say it; here once is enough
+        scaled, missing, _ = scale_new_patients(model, kept, scaling)
+    if missing:
+        warnings.warn(f"{MISSING_GENES}: {len(missing)} of {len(model.genes)} of the model's genes are missing from the "
+                      f"new patients and set to 0: {show_items(missing)}", UserWarning, stacklevel=2)
+    first = next(iter(model.estimators.values()))
+    maps, tables, figures = {}, [], {}
+    gsva = None
+    for name, est in model.estimators.items():
+        set_horizon(est, model.horizons[name])
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message=MISSING_GENES)
+            maps[name] = pathway_cam_table(grad_cam(est, scaled), est.layout_, index=scaled.index)
+        if cohort is None: continue
+        patients = cohort.samples.intersection(scaled.index, sort=False)
+        labels = label_cohort(cohort.subset(patients), model.horizons[name]).labels
+        if labels.nunique() < 2:
+            warnings.warn(f"{name}: the new patients with survival have one label only at {model.horizons[name]:g} "
+                          "years; no key pathways for this horizon", UserWarning, stacklevel=2)
+            continue
+        if gsva is None: gsva = gsva_scores(cohort.expression.loc[patients], first.pathways)
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message=MISSING_GENES)
+            result = interpret_problem(name, [est], scaled.loc[labels.index], labels,
+                                       cohort.os_years().loc[patients], cohort.os_event.loc[patients],
+                                       first.pathways, gsva=gsva)
+        tables.append(result['key_pathways'])
+        figures.update({f'{name}: {k}': fig for k, fig in result['figures'].items()})
+    key = pd.concat(tables, ignore_index=True) if tables else (pd.DataFrame() if cohort is not None else None)
+    return PatientMaps(maps, first.layout_, key, figures)
 
 # %% ../nbs/09a_deploy.ipynb #9d088ca0
 def write_demo_files(out: str | Path, n_train: int = 1000, n_external: int = 170, seed: int = 0) -> dict[str, Path]:

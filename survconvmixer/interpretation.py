@@ -26,7 +26,7 @@ import keras
 
 # %% auto #0
 __all__ = ['CAM_PRESETS', 'KEY_PATHWAY_COLUMNS', 'INTERPRETATIONS', 'grad_cam', 'pathway_cam_table', 'cams_per_model',
-           'aggregate_cams', 'wilcoxon_pathways', 'recovery_against_truth', 'plot_pvalue_grid',
+           'aggregate_cams', 'wilcoxon_pathways', 'recovery_against_truth', 'plot_pvalue_grid', 'plot_pathway_map',
            'plot_class_cam_heatmaps', 'gsva_scores', 'KMResult', 'km_by_median', 'plot_km', 'key_pathway_table',
            'interpret_problem', 'RunInterpretation', 'interpret_run']
 
@@ -259,7 +259,7 @@ def recovery_against_truth(result: pd.DataFrame, planted: Sequence[str]) -> dict
     if unknown: raise ValueError(f"planted pathways not in the result: {unknown}")
     key = set(result.pathway[result.significant])
     found = [p for p in planted if p in key]
-    false = [p for p in result.pathway if p in key and p not in set(planted)]
+    false = [p for p in result.pathway if p in key - set(planted)]
     return {'recovered': found, 'n_recovered': len(found), 'n_planted': len(planted),
             'recovery_rate': len(found) / len(planted) if len(planted) else float('nan'),
             'false_positives': false, 'n_false_positives': len(false), 'n_unplanted': len(result) - len(planted)}
@@ -320,6 +320,20 @@ def plot_pvalue_grid(result: pd.DataFrame, layout: PathwayImageLayout, column: s
     n_key = int(result.significant.sum())
     ax.set_title(title or f'Wilcoxon rank-sum per pathway: {n_key} key pathway{"s" * (n_key != 1)} '
                           f'({column} < {alpha:g})', fontsize=10)
+    if not names: _legend(fig, layout)
+    return fig
+
+def plot_pathway_map(values, layout: PathwayImageLayout, title: str | None = None, cmap: str = 'magma',
+                     label_pathways: str = 'auto', ax=None):
+    "One value per pathway (e.g. one patient's row of `pathway_cam_table`) on the pathway grid, blank slots hatched."
+    values = pd.Series(values, dtype='float64').reindex(list(layout.pathway_names)).to_numpy()
+    names = _use_names(layout, label_pathways)
+    if ax is None: _, ax = plt.subplots(figsize=(5.6, 5.2))
+    fig = ax.figure
+    top = float(np.nanmax(values)) if np.isfinite(values).any() and np.nanmax(values) > 0 else 1.0
+    shown = _draw_grid(ax, layout, _grid_values(layout, values), cmap, 0, top, names)
+    fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.03).set_label('map value')
+    if title: ax.set_title(title, fontsize=10)
     if not names: _legend(fig, layout)
     return fig
 
@@ -570,12 +584,15 @@ class RunInterpretation:
 
 # %% ../nbs/07_interpretation.ipynb #c99b7abe
 def _interpret_one(problem, paths: list[Path], held_out: list[pd.Index], pathways, gsva: pd.DataFrame,
-                   figure_dir: Path, gsva_external: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+                   figure_dir: Path, gsva_external: pd.DataFrame | None = None,
+                   method: str = 'SurvConvMixer') -> tuple[pd.DataFrame, dict]:
     "Every design of `INTERPRETATIONS` for one problem (runs in a worker process: it loads its fold models)."
     import matplotlib; matplotlib.use('Agg')
+    from survconvmixer.hazard import SurvConvMixerHazard
     from survconvmixer.model import SurvConvMixerClassifier
     from survconvmixer.results import save_figure
-    models = [SurvConvMixerClassifier.load(p) for p in paths]
+    kind = SurvConvMixerHazard if method == 'SurvConvMixerHazard' else SurvConvMixerClassifier
+    models = [kind.load(p) for p in paths]          # a hazard model saved for a problem keeps that problem's horizon
     tables, figures = [], {}
     X, labels, _ = problem.labelled()                    # maps and tests on the labelled patients
     external = None
@@ -600,7 +617,8 @@ def interpret_run(run, pathways, gsva: pd.DataFrame, figure_dir: str | Path, n_j
     patient with OS. A missing model file fails at once."""
     from joblib import Parallel, delayed
     if run.problems is None: raise ValueError("the run has no problems' data: open it with ValidationRun.open(out, problems)")
-    todo = [p for p in run.problems if not p.skipped and p.name in set(run.folds.problem)]
+    run_problems = set(run.folds.problem)
+    todo = [p for p in run.problems if not p.skipped and p.name in run_problems]
     if not todo: return RunInterpretation(pd.DataFrame(columns=KEY_PATHWAY_COLUMNS + ['maps']))
     jobs = []
     for problem in todo:
@@ -608,7 +626,8 @@ def interpret_run(run, pathways, gsva: pd.DataFrame, figure_dir: str | Path, n_j
         jobs.append((problem, list(paths.values()), [held[k] for k in paths]))
     from survconvmixer.validation import WorkerCall, run_call
     results = Parallel(n_jobs=max(1, min(n_jobs, len(jobs))))(
-        delayed(run_call)(WorkerCall(_interpret_one, problem, paths, held, pathways, gsva, Path(figure_dir), gsva_external))
+        delayed(run_call)(WorkerCall(_interpret_one, problem, paths, held, pathways, gsva, Path(figure_dir), gsva_external,
+                                     method))
         for problem, paths, held in jobs)
     figures = {title: path for _, problem_figures in results for title, path in problem_figures.items()}
     return RunInterpretation(pd.concat([table for table, _ in results], ignore_index=True), figures)

@@ -348,7 +348,8 @@ class KeggClient:
         "A `PathwayCollection` of `pathway_id`'s network elements (optionally only some `types`, e.g. ['Reference'])."
         nets = self.networks(self.link_networks(pathway_id, refresh=refresh), refresh=refresh)
         if types is not None:
-            kept = [n for n in nets if n.type in set(types)]
+            wanted = set(types)
+            kept = [n for n in nets if n.type in wanted]
             if not kept: raise KeggError(f"none of the {len(nets)} networks of {pathway_id} has type {list(types)}; "
                                          f"types found: {sorted({n.type for n in nets})}")
             nets = kept

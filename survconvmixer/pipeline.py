@@ -13,11 +13,12 @@ from .checks import show_items
 from .labelling import HORIZONS
 
 # %% auto #0
-__all__ = ['PRESETS', 'NAME_PATTERN', 'MIN_N_TRAIN', 'MIN_N_EXTERNAL', 'SCHEDULER_ADDRESS', 'RUN_FILES', 'MIN_PER_TEST_FOLD',
-           'MIN_PER_TRAINING_FOLD', 'RunConfig', 'parse_horizons', 'parse_models', 'check_config', 'check_run_options',
-           'check_out', 'RunInputs', 'input_checksums', 'load_inputs', 'check_inputs', 'RunLock', 'check_resume',
-           'claim_folder', 'clear_run', 'completed_run', 'check_model_files', 'forget_folds_without_model',
-           'min_class_size', 'mark_sparse_problems', 'connect_scheduler', 'ReproduceResult', 'reproduce']
+__all__ = ['PRESETS', 'NAME_PATTERN', 'MIN_N_TRAIN', 'MIN_N_EXTERNAL', 'INTERPRETABLE', 'SCHEDULER_ADDRESS', 'RUN_FILES',
+           'MIN_PER_TEST_FOLD', 'MIN_PER_TRAINING_FOLD', 'RunConfig', 'parse_horizons', 'parse_models', 'check_config',
+           'check_run_options', 'check_out', 'RunInputs', 'input_checksums', 'load_inputs', 'check_inputs', 'RunLock',
+           'check_resume', 'claim_folder', 'clear_run', 'completed_run', 'check_model_files',
+           'forget_folds_without_model', 'min_class_size', 'mark_sparse_problems', 'connect_scheduler',
+           'ReproduceResult', 'reproduce']
 
 # %% ../nbs/09_reproduce.ipynb #1dd46372
 PRESETS: dict[str, dict] = {
@@ -55,6 +56,7 @@ class RunConfig:
     external_time_unit: str | None = None   # the external cohort's unit, when it is not `time_unit`
     nan_policy: str = 'error'       # missing expression values: the data page's policies
     min_gene_overlap: float = 0.5   # share of the pathway genes each cohort must have (below: refused)
+    interpret_method: str = 'SurvConvMixer'   # whose fold models Grad-CAM explains (INTERPRETABLE)
 
 # %% ../nbs/09_reproduce.ipynb #9db699ea
 def parse_horizons(text: str) -> dict[str, float]:
@@ -83,6 +85,7 @@ def parse_models(text: str) -> list[str]:
 # %% ../nbs/09_reproduce.ipynb #433554b2
 NAME_PATTERN = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]*')
 MIN_N_TRAIN, MIN_N_EXTERNAL = 50, 20
+INTERPRETABLE = ('SurvConvMixer', 'SurvConvMixerHazard')     # the methods whose fold models Grad-CAM explains
 
 def check_config(cfg: RunConfig):
     "Refuse a bad value of `cfg` (one line naming the option); look at the input files without reading them."
@@ -101,6 +104,8 @@ def check_config(cfg: RunConfig):
     unknown = [m for m in cfg.models if m not in METHODS]
     need(cfg.models and not unknown, f"unknown model(s) {show_items(unknown)}; choose from {', '.join(METHODS)} or 'all'")
     need(cfg.scaling in SCALINGS, f"--scaling must be one of {', '.join(SCALINGS)}")
+    need(cfg.interpret_method in INTERPRETABLE,
+         f"--interpret-method must be one of {', '.join(INTERPRETABLE)}, not {cfg.interpret_method!r}")
     need(cfg.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}")
     need(cfg.nan_policy in NAN_POLICIES, f"--nan-policy must be one of {', '.join(NAN_POLICIES)}, not {cfg.nan_policy!r}")
     need(0 <= cfg.min_gene_overlap <= 1, f"--min-gene-overlap must be a share between 0 and 1, not {cfg.min_gene_overlap}")
@@ -235,7 +240,7 @@ class RunLock:
 # %% ../nbs/09_reproduce.ipynb #aa8825b7
 RUN_FILES = ('config.json', 'manifest.json', 'report.html', 'run.sqlite', 'run.sqlite-journal', 'run.sqlite-wal',
              'run.sqlite-shm', 'folds.csv', 'summary.csv', 'table1.csv', 'problems.csv', 'key_pathways.csv',
-             'key_pathway_recovery.csv', 'models', 'figures')
+             'key_pathway_recovery.csv', 'integrated_brier.csv', 'models', 'figures')
 
 def _json(obj) -> dict: return json.loads(json.dumps(obj, default=str))
 
@@ -318,7 +323,8 @@ def forget_folds_without_model(out: Path, methods) -> list[tuple]:
     store = FoldStore(out)                                   # a torn or foreign store is refused here
     try: done, path = store.done(), store.path
     finally: store.close()
-    missing = sorted(k for k in done if k[1] in set(methods) and not all(p.exists() for p in _model_files(out, k)))
+    methods = set(methods)
+    missing = sorted(k for k in done if k[1] in methods and not all(p.exists() for p in _model_files(out, k)))
     if missing:
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as db, db:
             for table in ('folds', 'external'):
@@ -386,7 +392,9 @@ class ReproduceResult:
 def _description(cfg: RunConfig) -> str:
     return (f"Data: {cfg.data}; models: {', '.join(cfg.models)}; {cfg.n_repeats} × {cfg.n_splits}-fold CV; "
             f"seed {cfg.seed}; scaling per {cfg.scaling}"
-            + (f"; SurvConvMixer precision {cfg.precision}" if cfg.precision != 'float32' else '') + '.')
+            + (f"; SurvConvMixer precision {cfg.precision}" if cfg.precision != 'float32' else '')
+            + (f"; interpretation: Grad-CAM of the {cfg.interpret_method} fold models" if cfg.interpret and cfg.interpret_method in cfg.models else '')
+            + '.')
 
 def _top_created(out: Path) -> Path | None:
     "The highest folder of `out`'s path that does not exist yet (what making `out` creates), or None."
@@ -459,9 +467,11 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
     figures = {'labels': save_figure(plot_label_distribution(label_distribution(cohorts, cfg.horizons),
                                                              'Samples per label (cf. paper Fig 5)'),
                                      out / 'figures' / 'label_distribution.png')}
-    interpret = cfg.interpret and 'SurvConvMixer' in cfg.models and cfg.scaling == 'cohort'
+    interpret = cfg.interpret and cfg.interpret_method in cfg.models and cfg.scaling == 'cohort'
     if cfg.interpret and cfg.scaling != 'cohort':
-        print("no interpretation: it needs the SurvConvMixer models saved with --scaling cohort", file=sys.stderr)
+        print(f"no interpretation: it needs the {cfg.interpret_method} models saved with --scaling cohort", file=sys.stderr)
+    elif cfg.interpret and cfg.interpret_method not in cfg.models and cfg.interpret_method != 'SurvConvMixer':
+        print(f"no interpretation: --interpret-method {cfg.interpret_method} is not among --models", file=sys.stderr)
     factories = method_factories(cfg.models, inputs.pathways, quick=cfg.fast, precision=cfg.precision)
     if interpret:
         refit = forget_folds_without_model(out, [m for m, f in factories.items() if hasattr(f(random_state=0), 'save')])
@@ -482,6 +492,11 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
         table = run.table1()
         table.assign(settings=[('quick: ' + ', '.join(f'{k}={v}' for k, v in shortened[m].items())) if m in shortened
                                else 'full' for m in table.method]).to_csv(out / 'table1.csv', index=False)
+        ibs = None
+        if sum(not p.skipped for p in problems) >= 2:      # the Brier score integrated over the horizons
+            try: ibs = run.integrated_brier()
+            except ValueError as e: print(f"no integrated Brier score: {e}", file=sys.stderr)
+            else: ibs.to_csv(out / 'integrated_brier.csv', index=False)
         figures['AUC per fold (SurvConvMixer, paper Figs 1-2)'] = save_figure(
             run.plot_auc('SurvConvMixer' if 'SurvConvMixer' in cfg.models else None), out / 'figures' / 'auc_distributions.png')
         figures['AUC per method'] = save_figure(run.plot_auc(), out / 'figures' / 'auc_boxes.png')
@@ -502,6 +517,7 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
             n_interpreted = sum(not p.skipped for p in problems)
             print(f"interpreting {n_interpreted} problem(s) ...", file=sys.stderr)
             interpretation = interpret_run(run, inputs.pathways, gsva.result(), out / 'figures', n_jobs=n_jobs,
+                                           method=cfg.interpret_method,
                                            gsva_external=gsva_external.result() if gsva_external else None)
     if interpretation is not None:
         interpretation.key_pathways.to_csv(out / 'key_pathways.csv', index=False)
@@ -509,7 +525,7 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
         if inputs.truth is not None and len(interpretation.key_pathways):
             interpretation.recovery(inputs.truth.planted_pathways).to_csv(out / 'key_pathway_recovery.csv', index=False)
     write_report(out, f'survconvmixer reproduce: {cfg.preset} preset', _description(cfg), problem_table, run, figures,
-                 interpretation, inputs.truth, shortened)
+                 interpretation, inputs.truth, shortened, ibs)
     def relative(path):
         try: return str(Path(path).relative_to(out))
         except ValueError: return str(path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib, html, json, os, platform, sys, time
 from importlib.metadata import version, PackageNotFoundError
 from pathlib import Path
+import numpy as np
 import pandas as pd
 
 # %% auto #0
@@ -65,11 +66,26 @@ _STYLE = ("<style>body{font-family:sans-serif;max-width:1100px;margin:auto;paddi
           "border-bottom:1px solid #ddd}figure{margin:1em 0}</style>")
 
 # %% ../nbs/08_report.ipynb #380a2840
+def _ibs_html(ibs: pd.DataFrame) -> list[str]:
+    "The report's section on the integrated Brier score (`results.integrated_brier`'s table)."
+    ref, grid = ibs.attrs['reference'], ', '.join(f'{h:g}' for h in ibs.attrs['horizons'])
+    fmt = lambda e, lo, hi: '' if np.isnan(e) else f'{e:.3f} [{lo:.3f}, {hi:.3f}]'
+    shown = pd.DataFrame({'method': ibs.method, 'validation': ibs.validation,
+                          'IBS [95 % interval]': [fmt(*r) for r in zip(ibs.estimate, ibs.low, ibs.high)],
+                          f'{ref} minus method': [fmt(*r) for r in zip(ibs.difference, ibs.difference_low, ibs.difference_high)],
+                          'p (Holm)': ibs.p_holm.round(4)})
+    return [f"<h2>Integrated Brier score over the horizons ({html.escape(grid)} years; lower is better)</h2>",
+            "<p>Each fit's IPCW Brier scores at the horizons, on the same held-out patients (censored ones included), "
+            "integrated by the trapezoid rule over their span; methods without a probability have no row. A positive "
+            f"difference means the method's score is lower (better) than {html.escape(ref)}'s.</p>",
+            _table_html(shown, index=False)]
+
 def write_report(out: str | Path, title: str, description: str, problems: pd.DataFrame, run, figures: dict,
-                 interpretation=None, truth=None, shortened: dict[str, dict] | None = None) -> Path:
+                 interpretation=None, truth=None, shortened: dict[str, dict] | None = None,
+                 ibs: pd.DataFrame | None = None) -> Path:
     """Write `out/report.html` from a `ValidationRun` (`run`), the problems table, figures (title -> PNG path),
-    the `RunInterpretation` (or None), the demo's truth (or None) and the methods run with reduced settings
-    (`shortened`: method -> its settings)."""
+    the `RunInterpretation` (or None), the demo's truth (or None), the methods run with reduced settings
+    (`shortened`: method -> its settings) and the integrated Brier score table (`ibs`, or None)."""
     from survconvmixer.results import comparison_sentences, format_table1
     out = Path(out)
     table = run.table1()
@@ -87,7 +103,7 @@ def write_report(out: str | Path, title: str, description: str, problems: pd.Dat
                                                     for m, s in shortened.items()) + "</p>")
     parts += ["<h2>Problems</h2>", _table_html(problems, index=False),
               "<h2>Table 1: AUC with 95 % intervals (internal CV and external validation)</h2>",
-              _table_html(format_table1(table)),
+              _table_html(format_table1(table)), *(_ibs_html(ibs) if ibs is not None else []),
               "<h2>All metrics (mean and sd over folds; survival metrics on every patient)</h2>",
               _table_html(run.summary().round(3), index=False), "<h2>Figures</h2>"]
     for name, path in figures.items():

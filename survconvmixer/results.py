@@ -13,7 +13,8 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['PAPER_AUC', 'save_figure', 'metric_columns', 'summarise_folds', 'mean_auc_table', 'fold_table', 'plot_radar',
-           'table1', 'format_table1', 'comparison_sentences', 'external_calibration', 'plot_auc_distributions']
+           'table1', 'format_table1', 'comparison_sentences', 'integrate_brier', 'fold_integrated_brier',
+           'integrated_brier', 'external_calibration', 'plot_auc_distributions']
 
 # %% ../nbs/05a_results.ipynb #421648fd
 def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
@@ -215,6 +216,60 @@ def comparison_sentences(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, 
             if same: text += f"; not distinguishable from {', '.join(same)}"
             bits.append(text)
         out[problem] = '. '.join(bits) + '.' if bits else 'no result.'
+    return out
+
+# %% ../nbs/05a_results.ipynb #dfb896bc
+def integrate_brier(folds: pd.DataFrame, years: dict[str, float]) -> pd.DataFrame:
+    """One row per method, repeat and fold of a folds table: the IPCW Brier scores of the problems in `years`
+    (problem -> horizon in years) integrated by the trapezoid rule over their span (`iv_ibs`, `ev_ibs`; NaN for a
+    method without a probability). The problems' folds must hold the same patients (one split for every horizon)."""
+    if len(set(years.values())) < 2: raise ValueError("the integrated Brier score needs at least two horizons in the run")
+    names = sorted(years, key=years.get)
+    grid = np.array([years[n] for n in names])
+    rows = []
+    for (method, r, f), part in folds[folds.problem.isin(names)].groupby(['method', 'repeat', 'fold'], sort=False):
+        part = part.set_index('problem').reindex(names)
+        row = {'method': method, 'repeat': r, 'fold': f}
+        for v in [v for v in ('iv', 'ev') if f'{v}_brier' in part]:          # a table may hold only one
+            b = part[f'{v}_brier'].to_numpy(float)
+            row[f'{v}_ibs'] = float(np.trapezoid(b, grid) / (grid[-1] - grid[0])) if np.isfinite(b).all() else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs['horizons'] = grid.tolist()
+    return out
+
+def fold_integrated_brier(run) -> pd.DataFrame:
+    "`integrate_brier` of a `ValidationRun` over its horizons, once checked that every horizon has the same folds."
+    if run.problems is None: raise ValueError("the integrated Brier score needs the run's problems (their horizons)")
+    years = {p.name: p.horizon_years for p in run.problems if p.name in run.problem_names}
+    ids = {(r, f): [ids for (p, rr, ff), ids in run.splits.items() if rr == r and ff == f and p in years]
+           for (_, r, f) in run.splits}
+    if any(any(set(x) != set(v[0]) for x in v) for v in ids.values()):
+        raise ValueError("the horizons of this run were split into different folds (a run of an older version): "
+                         "rerun it to integrate the Brier score over the horizons")
+    return integrate_brier(run.folds, years)
+
+def integrated_brier(run, reference: str | None = None) -> pd.DataFrame:
+    """The integrated Brier score over the run's horizons per method and validation (IV, EV), with its 95 % interval
+    and the paired difference `reference` minus method (for a Brier score, > 0: the method is better), p and Holm p."""
+    from survconvmixer.metrics import corrected_t, holm
+    folds = fold_integrated_brier(run)
+    methods = [m for m in run.methods if folds[folds.method == m][['iv_ibs', 'ev_ibs']].notna().any().any()]
+    if not methods: raise ValueError("no method of this run gives a probability: there is no Brier score to integrate")
+    reference = reference if reference in methods else ('SurvConvMixer' if 'SurvConvMixer' in methods else methods[0])
+    frac = _test_fraction(run.folds)
+    rows = []
+    for v, f in (('IV', frac), ('EV', 0.0)):
+        wide = folds.pivot_table(index=['repeat', 'fold'], columns='method', values=f'{v.lower()}_ibs')
+        for method in methods:
+            if method not in wide or wide[method].isna().all(): continue
+            est = corrected_t(wide[method].dropna(), f)
+            diff = corrected_t((wide[reference] - wide[method]).dropna(), f) if method != reference and reference in wide else None
+            rows.append({'method': method, 'validation': v, 'estimate': est.estimate, 'low': max(est.low, 0.0),
+                         'high': est.high, 'n': est.n, **_difference(diff)})
+    out = pd.DataFrame(rows)
+    for _, idx in out.groupby('validation').groups.items(): out.loc[idx, 'p_holm'] = holm(out.loc[idx, 'p'].to_numpy())
+    out.attrs.update(reference=reference, horizons=folds.attrs['horizons'])
     return out
 
 # %% ../nbs/05a_results.ipynb #196a2e5d

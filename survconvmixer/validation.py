@@ -432,6 +432,11 @@ class ValidationRun:
         from survconvmixer.results import table1
         return table1(self, reference)
 
+    def integrated_brier(self, reference: str | None = None) -> pd.DataFrame:
+        "The integrated Brier score over the run's horizons, with intervals and paired differences (`results.integrated_brier`)."
+        from survconvmixer.results import integrated_brier
+        return integrated_brier(self, reference)
+
     def plot_auc(self, methods: str | Sequence[str] | None = None):
         "AUC of every fit per problem and method (paper Figs 1-2)."
         from survconvmixer.results import plot_auc_distributions

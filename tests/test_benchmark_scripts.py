@@ -45,3 +45,14 @@ def test_bench_gradcam_prints_speedups_of_the_batched_maps():
     for line in ('batched', 'per-sample compiled', 'per-sample eager'):
         assert re.search(rf'^{line} .*: +\d+\.\d samples/s$', out, re.M)
     assert ratio(out, 'speed-up of batched: ') > 0 and ratio(out, 'over the compiled loop, ') > 0
+
+
+def test_bench_protocol_prints_phases_and_the_projection():
+    out = run('bench_protocol.py', '--n-train', '200', '--n-external', '40', '--repeats', '1', '--folds', '2',
+              '--workers', '1', '--methods', 'LogisticRegression,RandomSurvivalForest', '--quick-settings')
+    for phase in ('data', 'images of every patient', 'validation grid: 2 SurvConvMixer fits', 'GSVA', 'interpretation'):
+        assert re.search(rf'^{phase}.* +\d+\.\d s$', out, re.M), phase
+    assert re.search(r'grid wall time / \(summed fit time / workers\) +\d+\.\d\dx', out)
+    assert re.search(r'^LogisticRegression +150 fits +\d+\.\d min$', out, re.M)
+    assert re.search(r'^RandomSurvivalForest +50 fits', out, re.M)          # a survival method: once per fold
+    assert re.search(r'^projected total +\d+\.\d min', out, re.M)

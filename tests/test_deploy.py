@@ -183,3 +183,68 @@ def test_train_checks_its_folder_before_reading_any_data(tmp_path, monkeypatch, 
     (tmp_path / 'used').mkdir(); (tmp_path / 'used' / 'x').write_text('x')
     assert main(['train', '--out', str(tmp_path / 'used'), '--horizons', '3']) == 2
     assert 'exists and is not empty' in capsys.readouterr().err
+
+
+def test_hazard_model_is_one_network_for_every_horizon(demo, tmp_path):
+    """The censoring-aware model: trained once on every patient (censored ones included), one file answers both
+    horizons, the loaded folder predicts what the trained model does, and P(death by 3 y) <= P(death by 5 y)."""
+    out = tmp_path / 'hazard'
+    model = train_model(demo.train, demo.pathways, {'mid': 3.0, 'long': 5.0}, out, method='SurvConvMixerHazard',
+                        params=FAST, cut_folds=2, progress=False)
+    assert sorted(p.name for p in out.iterdir()) == ['manifest.json', 'model.json', 'survival.json', 'survival.keras']
+    assert model.estimators['mid'] is model.estimators['long']
+    assert model.estimators['mid'].training_.n_fit + model.estimators['mid'].training_.n_validation == len(demo.train)
+    assert set(model.estimators['mid'].breaks_) >= {3.0, 5.0}
+    loaded = load_model(out)
+    assert loaded.estimators['mid'] is loaded.estimators['long']          # the shared file is read once
+    new = demo.external.expression
+    table = predict(loaded, new).table
+    surv = model.estimators['mid'].predict_survival(model.scaler().transform(new[model.genes]), [3.0, 5.0])
+    np.testing.assert_allclose(table[['p_mid', 'p_long']].to_numpy(), 1 - surv.to_numpy(), rtol=1e-5, atol=1e-7)
+    assert (table.p_mid <= table.p_long + 1e-7).all()
+    assert loaded.cuts == model.cuts and model.cuts['mid'] < model.cuts['long']
+    assert set(model.summary().columns) >= {'n_labelled', 'cross_fitted_auc', 'risk_cut'}
+
+
+def test_predict_nan_policy_on_the_command_line(trained, demo, tmp_path, capsys):
+    "A missing value in a model gene: refused by default in one line; `drop_samples` scores the others."
+    _, model_dir = trained
+    expr = demo.external.expression.copy()
+    gene = load_model(model_dir).genes[0]
+    expr.loc[expr.index[2], gene] = np.nan
+    expr.to_csv(tmp_path / 'expr.csv')
+    args = ['predict', '--model', str(model_dir), '--expression', str(tmp_path / 'expr.csv'), '--scaling', 'cohort']
+    assert main(args + ['--out', str(tmp_path / 'a')]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'missing value' in err[0] and '--nan-policy' in err[0]
+    assert main(args + ['--out', str(tmp_path / 'b'), '--nan-policy', 'drop_samples', '--quiet']) == 0
+    table = pd.read_csv(tmp_path / 'b' / 'predictions.csv', index_col='sample_id')
+    assert len(table) == len(expr) - 1 and str(expr.index[2]) not in set(table.index.astype(str))
+
+
+def test_interpret_command_writes_maps_key_pathways_and_figures(trained, demo, tmp_path, capsys):
+    "`interpret` with a model folder: a map per patient and pathway per horizon, the key-pathway table with survival."
+    _, model_dir = trained
+    ext = demo.external
+    ext.expression.to_csv(tmp_path / 'expr.csv')
+    pd.DataFrame({'os_time': ext.os_years() * 12, 'os_event': ext.os_event}).to_csv(tmp_path / 'clin.csv')
+    out = tmp_path / 'explained'
+    assert main(['interpret', '--model', str(model_dir), '--expression', str(tmp_path / 'expr.csv'), '--scaling', 'cohort',
+                 '--clinical', str(tmp_path / 'clin.csv'), '--time-unit', 'months', '--figures', '2', '--out', str(out),
+                 '--quiet']) == 0
+    assert f'{len(ext)} patients explained' in capsys.readouterr().out
+    for horizon in ('mid', 'long'):
+        maps = pd.read_csv(out / f'maps_{horizon}.csv', index_col='sample_id')
+        assert maps.shape == (len(ext), len(demo.pathways)) and (maps.to_numpy() >= 0).all()
+        assert (out / 'figures' / f'patient_{ext.samples[0]}_{horizon}.png').exists()
+    key = pd.read_csv(out / 'key_pathways.csv')
+    assert set(key.problem) == {'mid', 'long'} and len(key) == 2 * len(demo.pathways)
+    assert any(p.name.startswith('mid_pvalue_grid') for p in (out / 'figures').iterdir())
+    # without survival: maps only; --figures must not be negative
+    assert main(['interpret', '--model', str(model_dir), '--expression', str(tmp_path / 'expr.csv'),
+                 '--out', str(tmp_path / 'maps_only'), '--quiet']) == 0
+    assert not (tmp_path / 'maps_only' / 'key_pathways.csv').exists()
+    capsys.readouterr()
+    assert main(['interpret', '--model', str(model_dir), '--expression', str(tmp_path / 'expr.csv'), '--figures', '-1',
+                 '--out', str(tmp_path / 'x')]) == 2
+    assert '--figures must be 0 or more' in capsys.readouterr().err

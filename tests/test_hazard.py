@@ -143,3 +143,27 @@ def test_survival_method_is_fitted_once_per_fold_for_every_horizon(demo):
                          n_repeats=1, n_splits=3, progress=False)
     assert len(fits) == 3 and len(run.folds) == 9      # 3 folds x 3 horizons from 3 fits
     assert sorted(fits) == sorted(run.folds[run.folds.problem == 'demo-mid'].n_train.tolist())
+
+
+def test_reproduce_interprets_the_hazard_model_and_integrates_the_brier_score(tmp_path, monkeypatch):
+    """`reproduce` with `interpret_method='SurvConvMixerHazard'`: the key-pathway steps run on the hazard model's
+    fold models (Grad-CAM of the log cumulative hazard at each problem's horizon), and with two horizons the run
+    writes the integrated Brier score of both methods."""
+    import contextlib, io, warnings
+    from dataclasses import replace
+    from survconvmixer.methods import METHODS
+    from survconvmixer.pipeline import RunConfig, reproduce
+    monkeypatch.setitem(METHODS, 'SurvConvMixerHazard', replace(METHODS['SurvConvMixerHazard'], quick=FAST))
+    cfg = RunConfig(models=['SurvConvMixerHazard', 'LogisticRegression'], horizons={'mid': 3.0, 'long': 5.0},
+                    n_repeats=1, n_splits=2, n_train=300, n_external=100, interpret_method='SurvConvMixerHazard')
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter('ignore')
+        result = reproduce(cfg, tmp_path, progress=False)
+    key = pd.read_csv(tmp_path / 'key_pathways.csv')
+    assert set(key.problem) == {'demo-mid', 'demo-long'} and key.p.notna().all()
+    assert len(list((tmp_path / 'models').glob('*SurvConvMixerHazard*.keras'))) == 4
+    ibs = pd.read_csv(tmp_path / 'integrated_brier.csv')
+    assert set(ibs.method) == {'SurvConvMixerHazard', 'LogisticRegression'} and ibs.estimate.between(0, 1).all()
+    page = (tmp_path / 'report.html').read_text()
+    assert 'interpretation: Grad-CAM of the SurvConvMixerHazard fold models' in page and 'Integrated Brier score' in page
+    assert result.interpretation is not None

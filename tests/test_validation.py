@@ -122,3 +122,36 @@ def test_fold_scaling_matches_genes_by_name(demo):
             for ext in (demo.external, permuted_external)]
     pd.testing.assert_frame_equal(_metrics(runs[0]), _metrics(runs[1]))
     assert runs[0].ev_auc.notna().all() and runs[0].ev_auc.mean() > 0.55
+
+
+def test_integrated_brier_matches_scikit_survival_for_a_survival_model(demo):
+    """The IBS of a fit (its horizons' Brier rows integrated) equals scikit-survival's `integrated_brier_score` of the
+    same fold's survival probabilities at the horizons; a run whose horizons were split differently is refused."""
+    from dataclasses import replace
+    from sksurv.metrics import integrated_brier_score
+    from survconvmixer.baselines import RandomSurvivalForestRisk
+    from survconvmixer.checks import survival_from_frame
+    from survconvmixer.results import fold_integrated_brier, integrated_brier
+    problems = make_problems(demo.train, demo.external, {'short': 1.0, 'mid': 3.0, 'long': 5.0}, prefix='demo')
+    make = lambda random_state=0: RandomSurvivalForestRisk(demo.pathways, n_estimators=30, min_samples_leaf=15,
+                                                           random_state=random_state)
+    run = run_validation(problems, {'RSF': make, 'LogReg': _logreg_factory(demo.pathways.genes)}, n_repeats=1,
+                         n_splits=3, progress=False)
+    ibs = fold_integrated_brier(run)
+    assert ibs.iv_ibs.notna().all() and ibs.ev_ibs.notna().all() and len(ibs) == 6
+    task = next(t for t in fold_tasks(problems, ['RSF'], 1, 3) if t.fold == 2)
+    train, test = np.asarray(task.train_index), np.asarray(task.test_index)
+    surv = survival_from_frame(problems[0].survival_train)
+    X = problems[0].X_train
+    forest = make(random_state=task.seed).fit(X.iloc[train], surv[train])
+    s = forest.predict_survival(X.iloc[test], [1.0, 3.0, 5.0]).to_numpy()
+    expected = integrated_brier_score(surv[train], surv[test], s, [1.0, 3.0, 5.0])
+    assert ibs.query("method == 'RSF' and fold == 2").iv_ibs.item() == pytest.approx(expected, abs=1e-9)
+    table = integrated_brier(run, reference='RSF')
+    assert set(table.validation) == {'IV', 'EV'} and (table.low <= table.estimate).all()
+    assert table[table.method == 'LogReg'].difference.notna().all()
+    moved = dict(run.splits)
+    key = next(k for k in moved if k[0] == 'demo-long')
+    moved[key] = moved[key][1:]
+    with pytest.raises(ValueError, match='split into different folds'):
+        fold_integrated_brier(replace(run, splits=moved))
