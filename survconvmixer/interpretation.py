@@ -259,7 +259,8 @@ def recovery_against_truth(result: pd.DataFrame, planted: Sequence[str]) -> dict
     if unknown: raise ValueError(f"planted pathways not in the result: {unknown}")
     key = set(result.pathway[result.significant])
     found = [p for p in planted if p in key]
-    false = [p for p in result.pathway if p in key - set(planted)]
+    unplanted = key - set(planted)
+    false = [p for p in result.pathway if p in unplanted]
     return {'recovered': found, 'n_recovered': len(found), 'n_planted': len(planted),
             'recovery_rate': len(found) / len(planted) if len(planted) else float('nan'),
             'false_positives': false, 'n_false_positives': len(false), 'n_unplanted': len(result) - len(planted)}
