@@ -23,6 +23,7 @@ def _cohort_options(r: argparse.ArgumentParser):
     "The options that name a training cohort (files or the demo) and its pathways: `reproduce` and `train`."
     from survconvmixer.data import COHORT_FORMATS, NAN_POLICIES, TIME_UNITS
     r.add_argument('--data', choices=['demo', 'files'], help="'demo' (embedded simulator) or 'files' (default with --expression)")
+    r.add_argument('--cohorts', help='a cohort file (TOML) naming every cohort of the run, instead of the cohort options')
     r.add_argument('--expression', help='training expression file (or cBioPortal study folder)')
     r.add_argument('--clinical', help='training clinical file (OS time and event)')
     r.add_argument('--format', choices=COHORT_FORMATS, default='table')
@@ -124,6 +125,8 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     d.add_argument('--n-train', type=int, default=1000)
     d.add_argument('--n-external', type=int, default=170)
     d.add_argument('--seed', type=int, default=0)
+    d.add_argument('--cohort-file', action='store_true',
+                   help='write the demo as two training and two external cohorts with cohorts.toml (reproduce --cohorts)')
     _console_options(d)
     return p
 
@@ -133,7 +136,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     from survconvmixer.pipeline import check_config
     pre = PRESETS[args.preset]
     def pick(value, key): return pre[key] if value is None else value
-    cfg = RunConfig(preset=args.preset, data=args.data or ('files' if args.expression else 'demo'),
+    cfg = RunConfig(preset=args.preset, data=args.data or ('files' if args.expression or args.cohorts else 'demo'),
+                    cohorts=args.cohorts,
                     expression=args.expression, clinical=args.clinical, external_expression=args.external_expression,
                     external_clinical=args.external_clinical, format=args.format, pathways=args.pathways,
                     time_unit=args.time_unit, external_time_unit=args.external_time_unit, time_col=args.time_col, event_col=args.event_col,
@@ -151,7 +155,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 def train_config_from_args(args: argparse.Namespace) -> RunConfig:
     "The `train` options as a `RunConfig` (one method, no external cohort), checked like `reproduce`'s."
     from survconvmixer.pipeline import check_config
-    cfg = RunConfig(preset='paper', data=args.data or ('files' if args.expression else 'demo'), expression=args.expression,
+    cfg = RunConfig(preset='paper', data=args.data or ('files' if args.expression or args.cohorts else 'demo'),
+                    cohorts=args.cohorts, expression=args.expression,
                     clinical=args.clinical, format=args.format, pathways=args.pathways, time_unit=args.time_unit,
                     time_col=args.time_col, event_col=args.event_col, orientation=args.orientation, name=args.name,
                     models=[args.method], horizons=parse_horizons(args.horizons),
@@ -193,6 +198,18 @@ def run_reproduce(args: argparse.Namespace) -> str:
     return (f"run already complete: {result.report}" if result.complete
             else f"done in {time.perf_counter() - t0:.0f} s: {result.report}")
 
+def _one_training_cohort(inputs, quiet: bool = False):
+    "The training cohort of `train` (a cohort file's external cohorts are not used; several training cohorts refused)."
+    trains, externals = inputs.train_cohorts, inputs.external_cohorts
+    if len(trains) > 1:
+        raise ValueError(f"train fits one training cohort, and the cohort file has {len(trains)} "
+                         f"({', '.join(c.name for c in trains)}): a model folder keeps one cohort's gene ranges for "
+                         "--scaling reference; keep one training cohort in the file (merged cohorts: survconvmixer reproduce)")
+    if externals and not quiet:
+        print(f"train does not use the external cohort(s) {', '.join(c.name for c in externals)}: score them with "
+              "survconvmixer predict --clinical", file=sys.stderr)
+    return trains[0]
+
 def run_train(args: argparse.Namespace) -> str:
     "`survconvmixer train`: fit on the whole cohort at each horizon, write the model folder (the deploy page)."
     from survconvmixer.deploy import check_model_out, train_model
@@ -202,7 +219,8 @@ def run_train(args: argparse.Namespace) -> str:
     check_model_out(args.out)
     inputs = load_inputs(cfg)
     check_inputs(inputs, cfg, announce=not args.quiet)
-    model = train_model(inputs.train, inputs.pathways, cfg.horizons, args.out, cfg.models[0], seed=cfg.seed,
+    train = _one_training_cohort(inputs, args.quiet)
+    model = train_model(train, inputs.pathways, cfg.horizons, args.out, cfg.models[0], seed=cfg.seed,
                         cut_folds=args.cut_folds, checksums=inputs.checksums, progress=not args.quiet,
                         precision=cfg.precision)
     return f"{model}\n{model.summary().to_string()}\nmodel written to {args.out}"
@@ -243,6 +261,10 @@ def run_demo(args: argparse.Namespace) -> str:
     from survconvmixer.pipeline import MIN_N_EXTERNAL, MIN_N_TRAIN
     if args.n_train < MIN_N_TRAIN or args.n_external < MIN_N_EXTERNAL:
         raise ValueError(f"--n-train must be at least {MIN_N_TRAIN} and --n-external at least {MIN_N_EXTERNAL}")
+    if args.cohort_file:
+        from survconvmixer.cohorts import write_demo_cohorts
+        path = write_demo_cohorts(args.out, args.n_train, args.n_external, args.seed)
+        return f"cohort file: {path}\npathways: {path.parent / 'pathways.gmt'}"
     paths = write_demo_files(args.out, args.n_train, args.n_external, args.seed)
     return '\n'.join(f"{k}: {v}" for k, v in paths.items())
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import pandas as pd
 from .checks import show_items
+from .data import MISSING_GENES
 from .labelling import HORIZONS
 
 # %% auto #0
@@ -57,6 +58,7 @@ class RunConfig:
     nan_policy: str = 'error'       # missing expression values: the data page's policies
     min_gene_overlap: float = 0.5   # share of the pathway genes each cohort must have (below: refused)
     interpret_method: str = 'SurvConvMixer'   # whose fold models Grad-CAM explains (INTERPRETABLE)
+    cohorts: str | None = None      # a cohort file (TOML) naming every cohort of the run, instead of the cohort flags
 
 # %% ../nbs/09_reproduce.ipynb #9db699ea
 def parse_horizons(text: str) -> dict[str, float]:
@@ -112,14 +114,22 @@ def check_config(cfg: RunConfig):
     need(cfg.name is None or (NAME_PATTERN.fullmatch(cfg.name) and '__' not in cfg.name),
          f"--name {cfg.name!r} must be letters, digits, '.', '-' or '_' (it becomes part of file names)")
     files = {'--expression': cfg.expression, '--clinical': cfg.clinical, '--external-expression': cfg.external_expression,
-             '--external-clinical': cfg.external_clinical}
+             '--external-clinical': cfg.external_clinical, '--cohorts': cfg.cohorts}
     if cfg.data == 'demo':
         given = [k for k, v in files.items() if v]
         need(not given, f"the demo reads no files: drop {', '.join(given)} (or use --data files)")
         need(cfg.n_train >= MIN_N_TRAIN, f"--n-train must be at least {MIN_N_TRAIN}, not {cfg.n_train}")
         need(cfg.n_external >= MIN_N_EXTERNAL, f"--n-external must be at least {MIN_N_EXTERNAL}, not {cfg.n_external}")
+    elif cfg.cohorts:
+        given = [k for k, v in files.items() if v and k != '--cohorts']
+        need(not given, f"--cohorts names every cohort of the run: drop {', '.join(given)}")
+        need(cfg.pathways, "give --pathways (a GMT file or kegg:hsa05200) for your cohorts")
+        from survconvmixer.cohorts import read_cohort_file
+        roles = [s.role for s in read_cohort_file(cfg.cohorts)]      # checks the file and every local path in it
+        need(cfg.scaling == 'cohort' or (roles.count('train') == 1 and roles.count('external') <= 1),
+             "several cohorts are each scaled on their own: use --scaling cohort (fold scaling would scale them together)")
     else:
-        need(cfg.expression, "give --expression (and --clinical) for your cohort, or use --data demo")
+        need(cfg.expression, "give --expression (and --clinical) for your cohort, --cohorts FILE, or use --data demo")
         need(cfg.pathways, "give --pathways (a GMT file or kegg:hsa05200) for your cohort")
         if cfg.format != 'cbioportal':
             need(bool(cfg.external_expression) == bool(cfg.external_clinical),
@@ -151,18 +161,37 @@ def check_out(out: str | Path):
 # %% ../nbs/09_reproduce.ipynb #2ef4504b
 @dataclass
 class RunInputs:
-    "The cohorts and pathways of a run, the demo's truth (or None) and the input files' checksums."
+    """The cohorts and pathways of a run, the demo's truth (or None) and the input files' checksums. `train` and
+    `external` are a cohort each, or lists of cohorts (a cohort file)."""
     train: object
     external: object | None
     pathways: object
     truth: object | None = None
     checksums: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def train_cohorts(self) -> list: return list(self.train) if isinstance(self.train, list) else [self.train]
+    @property
+    def external_cohorts(self) -> list:
+        return list(self.external) if isinstance(self.external, list) else [] if self.external is None else [self.external]
+    @property
+    def cohorts(self) -> dict:
+        "Every cohort by its name (a cohort file), or by its role (the cohort flags, the demo)."
+        if isinstance(self.train, list): return {c.name: c for c in self.train_cohorts + self.external_cohorts}
+        return {'train': self.train, **({'external': self.external} if self.external is not None else {})}
+
+def _cohort_file_paths(path: str) -> list[str]:
+    "The cohort file and the local paths it names."
+    from survconvmixer.cohorts import public_prefix, read_cohort_file
+    specs = read_cohort_file(path)
+    return [path] + [f for s in specs for f in (s.expression, s.clinical, s.probe_map) if f and not public_prefix(f)]
+
 def input_checksums(cfg: RunConfig) -> dict[str, str]:
-    "SHA-256 of each input file (or folder) of `cfg`, by the path given."
+    "SHA-256 of each input file (or folder) of `cfg`, by the path given (a cohort file: it and its local files)."
     from survconvmixer.report import sha256
     if cfg.data == 'demo': return {}
-    files = [cfg.expression, cfg.clinical, cfg.external_expression, cfg.external_clinical, cfg.pathways]
+    files = ([cfg.expression, cfg.clinical, cfg.external_expression, cfg.external_clinical] if not cfg.cohorts
+             else _cohort_file_paths(cfg.cohorts)) + [cfg.pathways]
     return {f: sha256(f) for f in files if f and Path(f).exists()}
 
 def load_inputs(cfg: RunConfig, checksums: dict[str, str] | None = None) -> RunInputs:
@@ -175,6 +204,12 @@ def load_inputs(cfg: RunConfig, checksums: dict[str, str] | None = None) -> RunI
         return RunInputs(demo.train, demo.external, demo.pathways, demo.truth)
     from survconvmixer.data import read_cohort
     if cfg.data != 'files': raise ValueError(f"data must be 'demo' or 'files', not {cfg.data!r}")
+    if cfg.cohorts:
+        from survconvmixer.cohorts import load_cohorts, read_cohort_file
+        if not cfg.pathways: raise ValueError("give --pathways (a GMT file or kegg:hsa05200) for your cohorts")
+        trains, externals, read = load_cohorts(read_cohort_file(cfg.cohorts), cfg.nan_policy)
+        sums = input_checksums(cfg) if checksums is None else checksums
+        return RunInputs(trains, externals or None, load_collection(cfg.pathways), None, {**read, **sums})
     if not cfg.expression: raise ValueError("give --expression (and --clinical) for your cohort, or use --data demo")
     if not cfg.pathways: raise ValueError("give --pathways (a GMT file or kegg:hsa05200) for your cohort")
     cols = dict(time_unit=cfg.time_unit, time_col=cfg.time_col, event_col=cfg.event_col, orientation=cfg.orientation,
@@ -192,7 +227,7 @@ def check_inputs(inputs: RunInputs, cfg: RunConfig, announce: bool = True) -> di
     from survconvmixer.data import check_gene_overlap
     genes = inputs.pathways.genes
     missing = {}
-    for cohort in [inputs.train] + ([inputs.external] if inputs.external is not None else []):
+    for cohort in inputs.train_cohorts + inputs.external_cohorts:
         missing[cohort.name] = check_gene_overlap(cohort.genes, genes, cfg.min_gene_overlap, cohort.name)
         if missing[cohort.name] and announce:
             print(f"{cohort.name}: {len(missing[cohort.name])} of {len(genes)} pathway genes are missing and set to 0 "
@@ -240,7 +275,7 @@ class RunLock:
 # %% ../nbs/09_reproduce.ipynb #aa8825b7
 RUN_FILES = ('config.json', 'manifest.json', 'report.html', 'run.sqlite', 'run.sqlite-journal', 'run.sqlite-wal',
              'run.sqlite-shm', 'folds.csv', 'summary.csv', 'table1.csv', 'problems.csv', 'key_pathways.csv',
-             'key_pathway_recovery.csv', 'integrated_brier.csv', 'models', 'figures')
+             'key_pathway_recovery.csv', 'integrated_brier.csv', 'cohort_table1.csv', 'models', 'figures')
 
 def _json(obj) -> dict: return json.loads(json.dumps(obj, default=str))
 
@@ -424,6 +459,20 @@ def reproduce(cfg: RunConfig, out: str | Path, n_jobs: int = 1, scheduler: str |
         if created is not None and out.is_dir() and not any(out.iterdir()):
             shutil.rmtree(created, ignore_errors=True)        # this run made the folder and wrote nothing in it
 
+def _prefix(cfg: RunConfig, inputs: RunInputs) -> str:
+    "The first part of the problem names: --name, 'demo', the cohort file's name or the training cohort's."
+    if cfg.name: return cfg.name
+    if cfg.data == 'demo': return 'demo'
+    name = Path(cfg.cohorts).stem if cfg.cohorts else inputs.train.name
+    return re.sub(r'_+', '_', re.sub(r'[^A-Za-z0-9.-]', '_', name)).strip('_') or 'cohorts'
+
+def _gsva_of(cohorts: list, pathways):
+    "GSVA scores of every patient of the cohorts, each cohort on its own (GSVA ranks within a cohort); None for none."
+    from survconvmixer.interpretation import gsva_scores
+    if not cohorts: return None
+    scores = [gsva_scores(c.expression, pathways) for c in cohorts]
+    return scores[0] if len(scores) == 1 else pd.concat([s.set_axis(s.index.astype(str)) for s in scores])
+
 def _reproduce(cfg, out, n_jobs, scheduler, progress, restart, checksums) -> ReproduceResult:
     from survconvmixer.validation import ValidationRun, make_problems
     if restart: clear_run(out)
@@ -438,11 +487,12 @@ def _reproduce(cfg, out, n_jobs, scheduler, progress, restart, checksums) -> Rep
     try:
         inputs = load_inputs(cfg, checksums)
         check_inputs(inputs, cfg)
-        cohorts = {'train': inputs.train, **({'external': inputs.external} if inputs.external is not None else {})}
+        cohorts = inputs.cohorts
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='problem .* skipped')    # said below, with the others
+            warnings.filterwarnings('ignore', message=f'{MISSING_GENES}: ')    # said by check_inputs
             problems = make_problems(inputs.train, inputs.external, cfg.horizons, scaling=cfg.scaling,
-                                     prefix=cfg.name or ('demo' if cfg.data == 'demo' else inputs.train.name))
+                                     prefix=_prefix(cfg, inputs), genes=inputs.pathways.genes)
         mark_sparse_problems(problems, cfg.n_splits)
         if all(p.skipped for p in problems):
             raise ValueError(f"every problem was skipped: " + '; '.join(f"{p.name}: {p.skipped}" for p in problems))
@@ -480,9 +530,8 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
                   f"{show_items(['{}/{} r{} f{}'.format(*k) for k in refit], quote=False)}", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=1) as background:
         if interpret:   # GSVA of every patient of each cohort: the Kaplan-Meier splits use them all
-            from survconvmixer.interpretation import gsva_scores
-            gsva = background.submit(gsva_scores, inputs.train.expression, inputs.pathways)
-            gsva_external = (background.submit(gsva_scores, inputs.external.expression, inputs.pathways)
+            gsva = background.submit(_gsva_of, inputs.train_cohorts, inputs.pathways)
+            gsva_external = (background.submit(_gsva_of, inputs.external_cohorts, inputs.pathways)
                              if inputs.external is not None else None)
         run = run_validation(problems, factories, cfg.n_repeats, cfg.n_splits, cfg.seed, out_dir=out, n_jobs=n_jobs,
                              scheduler=client, scaling=cfg.scaling, save_models=interpret, progress=progress,
@@ -492,6 +541,10 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
         table = run.table1()
         table.assign(settings=[('quick: ' + ', '.join(f'{k}={v}' for k, v in shortened[m].items())) if m in shortened
                                else 'full' for m in table.method]).to_csv(out / 'table1.csv', index=False)
+        by_cohort = None
+        if run.cohort_folds is not None and not run.cohort_folds.empty:     # several cohorts: Table 1 of each
+            by_cohort = run.cohort_table1()
+            by_cohort.to_csv(out / 'cohort_table1.csv', index=False)
         ibs = None
         if sum(not p.skipped for p in problems) >= 2:      # the Brier score integrated over the horizons
             try: ibs = run.integrated_brier()
@@ -525,7 +578,7 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
         if inputs.truth is not None and len(interpretation.key_pathways):
             interpretation.recovery(inputs.truth.planted_pathways).to_csv(out / 'key_pathway_recovery.csv', index=False)
     write_report(out, f'survconvmixer reproduce: {cfg.preset} preset', _description(cfg), problem_table, run, figures,
-                 interpretation, inputs.truth, shortened, ibs)
+                 interpretation, inputs.truth, shortened, ibs, by_cohort)
     def relative(path):
         try: return str(Path(path).relative_to(out))
         except ValueError: return str(path)

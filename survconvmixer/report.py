@@ -80,12 +80,24 @@ def _ibs_html(ibs: pd.DataFrame) -> list[str]:
             f"difference means the method's score is lower (better) than {html.escape(ref)}'s.</p>",
             _table_html(shown, index=False)]
 
+def _cohort_html(by_cohort: pd.DataFrame) -> list[str]:
+    "The report's section on each cohort of a run with several (`results.cohort_table1`'s table)."
+    from survconvmixer.results import format_table1
+    shown = by_cohort.assign(problem=by_cohort.cohort + ' (' + by_cohort.validation + '): ' + by_cohort.problem)
+    return ["<h2>Table 1 per cohort</h2>",
+            "<p>The run has several training or external cohorts, each min–max scaled on its own and merged on the "
+            "pathway genes; the folds are stratified on cohort × label. IV rows: the folds' AUC on each training "
+            "cohort's held-out patients; EV rows: the fold-averaged prediction on each external cohort's patients. "
+            "Table 1 above is pooled over the cohorts of a role; every fold's metrics per cohort are in "
+            "<code>folds.csv</code> (column <code>cohort</code>).</p>", _table_html(format_table1(shown))]
+
 def write_report(out: str | Path, title: str, description: str, problems: pd.DataFrame, run, figures: dict,
                  interpretation=None, truth=None, shortened: dict[str, dict] | None = None,
-                 ibs: pd.DataFrame | None = None) -> Path:
+                 ibs: pd.DataFrame | None = None, by_cohort: pd.DataFrame | None = None) -> Path:
     """Write `out/report.html` from a `ValidationRun` (`run`), the problems table, figures (title -> PNG path),
     the `RunInterpretation` (or None), the demo's truth (or None), the methods run with reduced settings
-    (`shortened`: method -> its settings) and the integrated Brier score table (`ibs`, or None)."""
+    (`shortened`: method -> its settings), the integrated Brier score table (`ibs`, or None) and Table 1 per cohort
+    (`by_cohort`, a run with several cohorts, or None)."""
     from survconvmixer.results import comparison_sentences, format_table1
     out = Path(out)
     table = run.table1()
@@ -103,7 +115,8 @@ def write_report(out: str | Path, title: str, description: str, problems: pd.Dat
                                                     for m, s in shortened.items()) + "</p>")
     parts += ["<h2>Problems</h2>", _table_html(problems, index=False),
               "<h2>Table 1: AUC with 95 % intervals (internal CV and external validation)</h2>",
-              _table_html(format_table1(table)), *(_ibs_html(ibs) if ibs is not None else []),
+              _table_html(format_table1(table)), *(_cohort_html(by_cohort) if by_cohort is not None else []),
+              *(_ibs_html(ibs) if ibs is not None else []),
               "<h2>All metrics (mean and sd over folds; survival metrics on every patient)</h2>",
               _table_html(run.summary().round(3), index=False), "<h2>Figures</h2>"]
     for name, path in figures.items():

@@ -13,8 +13,8 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['PAPER_AUC', 'save_figure', 'metric_columns', 'summarise_folds', 'mean_auc_table', 'fold_table', 'plot_radar',
-           'table1', 'format_table1', 'comparison_sentences', 'integrate_brier', 'fold_integrated_brier',
-           'integrated_brier', 'external_calibration', 'plot_auc_distributions']
+           'table1', 'format_table1', 'comparison_sentences', 'cohort_table1', 'integrate_brier',
+           'fold_integrated_brier', 'integrated_brier', 'external_calibration', 'plot_auc_distributions']
 
 # %% ../nbs/05a_results.ipynb #421648fd
 def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
@@ -217,6 +217,33 @@ def comparison_sentences(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, 
             bits.append(text)
         out[problem] = '. '.join(bits) + '.' if bits else 'no result.'
     return out
+
+# %% ../nbs/05a_results.ipynb #041ed239
+def _cohort_view(run, cohort: str, role: str):
+    "The run as if `cohort` were its only cohort of `role` (for `table1`)."
+    from dataclasses import replace
+    rows = run.cohort_folds
+    folds = rows[(rows.cohort == cohort) & (rows.role == role)].drop(columns=['cohort', 'role'])
+    problems, external = None, run.external.iloc[:0]
+    if role == 'external' and run.problems is not None:
+        problems = [replace(p, y_external=p.y_external[(p.cohort_external.reindex(p.y_external.index) == cohort).to_numpy()])
+                    if p.cohort_external is not None else p for p in run.problems]
+        ids = {str(i) for p in problems if p.y_external is not None for i in p.y_external.index}
+        external = run.external[run.external['sample'].astype(str).isin(ids)]
+    return replace(run, folds=folds.reset_index(drop=True), external=external, problems=problems, cohort_folds=None)
+
+def cohort_table1(run, reference: str | None = None) -> pd.DataFrame:
+    """Table 1 per cohort of a run with several: IV rows per training cohort, EV rows per external cohort, each with
+    its interval and paired differences against `reference`; a `cohort` column first."""
+    rows = run.cohort_folds
+    if rows is None or rows.empty:
+        raise ValueError("this run has one training cohort and at most one external cohort: its Table 1 is run.table1()")
+    parts = []
+    for (cohort, role), _ in rows.groupby(['cohort', 'role'], sort=False):
+        part = table1(_cohort_view(run, cohort, role), reference)
+        parts.append(part[part.validation == ('IV' if role == 'train' else 'EV')].assign(cohort=cohort))
+    out = pd.concat(parts, ignore_index=True)
+    return out[['cohort'] + [c for c in out.columns if c != 'cohort']]
 
 # %% ../nbs/05a_results.ipynb #dfb896bc
 def integrate_brier(folds: pd.DataFrame, years: dict[str, float]) -> pd.DataFrame:

@@ -17,10 +17,11 @@ from .data import Cohort, GeneScaler, minmax_scale_genes
 from .labelling import HORIZONS, label_cohort
 
 # %% auto #0
-__all__ = ['SCALINGS', 'METRICS', 'FOLD_COLUMNS', 'WORKER_MEMORY_GROWTH', 'Problem', 'make_problems', 'risk_scores', 'FoldTask',
-           'shared_strata', 'fold_tasks', 'FoldResult', 'set_horizon', 'run_folds', 'run_fold', 'failed_fold',
-           'FoldStore', 'allow_worker_memory_growth', 'quiet_tensorflow', 'watch_parent', 'warning_line',
-           'prepare_worker', 'WorkerCall', 'run_call', 'ValidationRun', 'fit_groups', 'run_validation']
+__all__ = ['SCALINGS', 'METRICS', 'FOLD_COLUMNS', 'COHORT_COLUMNS', 'WORKER_MEMORY_GROWTH', 'Problem', 'make_problems',
+           'risk_scores', 'FoldTask', 'shared_strata', 'fold_tasks', 'FoldResult', 'set_horizon', 'run_folds',
+           'run_fold', 'failed_fold', 'FoldStore', 'allow_worker_memory_growth', 'quiet_tensorflow', 'watch_parent',
+           'warning_line', 'prepare_worker', 'WorkerCall', 'run_call', 'ValidationRun', 'folds_table', 'fit_groups',
+           'run_validation']
 
 # %% ../nbs/05_validation.ipynb #20fd991a
 @dataclass
@@ -35,10 +36,14 @@ class Problem:
     y_external: pd.Series | None = None
     survival_external: pd.DataFrame | None = None
     skipped: str | None = None
+    cohort_train: pd.Series | None = None     # sample -> training cohort, in a run with several cohorts
+    cohort_external: pd.Series | None = None  # sample -> external cohort, in a run with several cohorts
 
     def strata(self) -> np.ndarray:
-        "What the folds are stratified on: the label, and 2 for a patient censored before the horizon."
-        return self.y_train.fillna(2).astype(int).to_numpy()
+        "What the folds are stratified on: the label, 2 for a patient censored before the horizon (and the cohort)."
+        strata = self.y_train.fillna(2).astype(int).to_numpy()
+        if self.cohort_train is None: return strata
+        return strata + 3 * pd.factorize(self.cohort_train.reindex(self.y_train.index))[0]
 
     def labelled(self) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
         "The labelled training patients: expression, 0/1 labels, survival."
@@ -51,7 +56,10 @@ class Problem:
         return {'problem': self.name, 'horizon_years': self.horizon_years, 'n_train': len(self.y_train),
                 'n_train_labelled': int(self.y_train.notna().sum()), 'train_deaths': int((self.y_train == 1).sum()),
                 'n_external': len(ext), 'n_external_labelled': int(ext.notna().sum()),
-                'external_deaths': int((ext == 1).sum()), 'skipped': self.skipped or ''}
+                'external_deaths': int((ext == 1).sum()), 'skipped': self.skipped or '',
+                **({'training_cohorts': ', '.join(pd.unique(self.cohort_train))} if self.cohort_train is not None else {}),
+                **({'external_cohorts': ', '.join(pd.unique(self.cohort_external))}
+                   if self.cohort_external is not None else {})}
 
 # %% ../nbs/05_validation.ipynb #4053894c
 def _all_patients(cohort: Cohort, horizon: float, scaled: pd.DataFrame):
@@ -62,19 +70,43 @@ def _all_patients(cohort: Cohort, horizon: float, scaled: pd.DataFrame):
 
 SCALINGS = ('cohort', 'fold')
 
-def make_problems(train: Cohort, external: Cohort | None = None, horizons: dict[str, float] = HORIZONS,
-                  scaling: str = 'cohort', prefix: str | None = None) -> list[Problem]:
-    "One `Problem` per horizon; problems with one class (train or external) are marked skipped with the reason."
+def _as_list(cohorts) -> list[Cohort]:
+    return [] if cohorts is None else list(cohorts) if isinstance(cohorts, (list, tuple)) else [cohorts]
+
+def _scaled_cohorts(cohorts: list[Cohort], scaling: str, genes, merge: bool):
+    "(cohort, its scaled expression, sample -> cohort or None): one cohort as it is, several merged on `genes`."
+    from survconvmixer.cohorts import merge_cohorts
+    if not cohorts: return None, None, None
+    if not merge:
+        scale = minmax_scale_genes if scaling == 'cohort' else (lambda e: e.astype(float))
+        return cohorts[0], scale(cohorts[0].expression), None
+    merged, origin = merge_cohorts(cohorts, genes)
+    return merged, merged.expression, (origin if len(cohorts) > 1 else None)
+
+def make_problems(train: Cohort | Sequence[Cohort], external: Cohort | Sequence[Cohort] | None = None,
+                  horizons: dict[str, float] = HORIZONS, scaling: str = 'cohort', prefix: str | None = None,
+                  genes: Sequence[str] | None = None) -> list[Problem]:
+    """One `Problem` per horizon; problems with one class (train or external) are marked skipped with the reason.
+    `train` and `external` may be lists of cohorts: each is scaled on its own and a role's cohorts are merged on
+    `genes` (the pathway genes, needed then)."""
     if scaling not in SCALINGS: raise ValueError(f"scaling must be one of {SCALINGS}, not {scaling!r}")
+    trains, externals = _as_list(train), _as_list(external)
+    if not trains: raise ValueError("make_problems needs a training cohort")
+    merge = len(trains) > 1 or len(externals) > 1
+    if merge and scaling != 'cohort':
+        raise ValueError("several cohorts are each scaled on their own (scaling='cohort'); scaling='fold' would scale "
+                         "them together: use scaling='cohort' or one cohort per role")
+    if merge and genes is None: raise ValueError("several cohorts are merged on the pathway genes: give genes=")
+    train, train_x, cohort_train = _scaled_cohorts(trains, scaling, genes, merge)
+    external, ext_x, cohort_external = _scaled_cohorts(externals, scaling, genes, merge)
     prefix = prefix or train.name
-    scale = minmax_scale_genes if scaling == 'cohort' else (lambda e: e.astype(float))
-    train_x = scale(train.expression)
-    ext_x = scale(external.expression) if external is not None else None
     problems = []
     for pname, h in horizons.items():
-        problem = Problem(f'{prefix}-{pname}', h, *_all_patients(train, h, train_x))
+        problem = Problem(f'{prefix}-{pname}', h, *_all_patients(train, h, train_x), cohort_train=cohort_train,
+                          cohort_external=cohort_external)
         if external is not None:
             problem.X_external, problem.y_external, problem.survival_external = _all_patients(external, h, ext_x)
+            _warn_one_class(problem.y_external, cohort_external, h)
             if problem.y_external.nunique() < 2:
                 problem.skipped = (f"external cohort {external.name!r} has one class only at {h:g} years "
                                    f"({problem.y_external.value_counts().to_dict()})")
@@ -83,6 +115,14 @@ def make_problems(train: Cohort, external: Cohort | None = None, horizons: dict[
         if problem.skipped: warnings.warn(f"problem {problem.name} skipped: {problem.skipped}", stacklevel=2)
         problems.append(problem)
     return problems
+
+def _warn_one_class(labels: pd.Series, cohort_of: pd.Series | None, horizon: float):
+    "Say which of several external cohorts has one class at the horizon (no AUC of its own there)."
+    if cohort_of is None: return
+    for name, part in labels.groupby(cohort_of.reindex(labels.index), sort=False):
+        if part.nunique() < 2:
+            warnings.warn(f"external cohort {name!r} has one class only at {horizon:g} years: no AUC of its own there "
+                          f"(the pooled external AUC still counts its patients)", stacklevel=3)
 
 # %% ../nbs/05_validation.ipynb #4eb3945f
 def risk_scores(estimator, X) -> tuple[np.ndarray, np.ndarray | None]:
@@ -153,9 +193,46 @@ FOLD_COLUMNS = (['problem', 'method', 'repeat', 'fold'] + [f'{part}_{m}' for m i
 
 @dataclass
 class FoldResult:
-    "One fit's row of metrics and its predictions for the external patients (sample ids, risk, probability or None)."
+    "One fit's row of metrics, its predictions for the external patients (sample ids, risk, probability or None), and its rows per cohort."
     row: dict
     external: pd.DataFrame | None = None
+    cohorts: list[dict] | None = None      # a run with several cohorts: one row per cohort (`_cohort_rows`)
+
+def _metrics_by_cohort(cohort_of: pd.Series, scored: pd.DataFrame, labels: pd.Series, survival: pd.DataFrame,
+                       reference: pd.DataFrame | None, horizon: float) -> dict[str, dict]:
+    """Metrics of scored patients (`scored`: risk and probability, in the order of `labels`) per cohort; the censoring
+    weights come from `reference`, or from each cohort's own patients when it is None."""
+    from survconvmixer.metrics import survival_metrics
+    origin = cohort_of.reindex(labels.index).to_numpy()
+    risk, probability = scored.risk.to_numpy(), scored.probability.to_numpy(dtype=float)
+    out = {}
+    for name in pd.unique(origin):
+        mine = origin == name
+        surv = survival_from_frame(survival[mine])
+        out[name] = survival_metrics(risk[mine], surv, surv if reference is None else survival_from_frame(reference),
+                                     horizon, labels=labels.to_numpy(float)[mine],
+                                     probability=None if np.isnan(probability).all() else probability[mine])
+        out[name].update(n_labelled=int(labels[mine].notna().sum()), n_all=int(mine.sum()))
+    return out
+
+def _cohort_rows(row: dict, problem: Problem, te: np.ndarray, iv_scored: pd.DataFrame,
+                 ev_scored: pd.DataFrame | None, reference: pd.DataFrame) -> list[dict]:
+    "One row per cohort of a run with several: IV metrics of each training cohort's held-out patients, EV of each external cohort."
+    rows = []
+    def add(role, metrics):
+        for name, m in metrics.items():
+            part, n = ('iv', 'test') if role == 'train' else ('ev', 'external')
+            rows.append({**row, **{f'{p}_{k}': np.nan for k in METRICS for p in ('iv', 'ev')},
+                         **{f'n_{o}_{c}': 0 for o in ('test', 'external') for c in ('labelled', 'all')},
+                         **{f'{part}_{k}': m[k] for k in METRICS}, f'n_{n}_labelled': m['n_labelled'],
+                         f'n_{n}_all': m['n_all'], 'cohort': name, 'role': role})
+    if problem.cohort_train is not None:
+        add('train', _metrics_by_cohort(problem.cohort_train, iv_scored, problem.y_train.iloc[te],
+                                        problem.survival_train.iloc[te], reference, problem.horizon_years))
+    if problem.cohort_external is not None and ev_scored is not None:
+        add('external', _metrics_by_cohort(problem.cohort_external, ev_scored, problem.y_external,
+                                           problem.survival_external, None, problem.horizon_years))
+    return rows
 
 def _score_patients(estimator, X, labels: pd.Series, survival: pd.DataFrame, reference: pd.DataFrame, horizon: float):
     from survconvmixer.metrics import survival_metrics
@@ -191,8 +268,9 @@ def _score_fold(task: FoldTask, problem: Problem, estimator, fit_rows: np.ndarra
     "IV and EV metrics of a fitted estimator at the task's problem, as one row (and its external predictions)."
     start, te, h = time.perf_counter(), np.asarray(task.test_index), problem.horizon_years
     set_horizon(estimator, h)
-    iv, _ = _score_patients(estimator, problem.X_train.iloc[te], problem.y_train.iloc[te], problem.survival_train.iloc[te],
-                            problem.survival_train.iloc[np.asarray(task.train_index)], h)
+    reference = problem.survival_train.iloc[np.asarray(task.train_index)]
+    iv, iv_scored = _score_patients(estimator, problem.X_train.iloc[te], problem.y_train.iloc[te],
+                                    problem.survival_train.iloc[te], reference, h)
     ev, external = dict.fromkeys(METRICS, np.nan), None
     if problem.X_external is not None:
         ev, external = _score_patients(estimator, problem.X_external, problem.y_external, problem.survival_external,
@@ -206,7 +284,9 @@ def _score_fold(task: FoldTask, problem: Problem, estimator, fit_rows: np.ndarra
            'n_train': len(fit_rows), 'n_test_labelled': int(problem.y_train.iloc[te].notna().sum()),
            'n_test_all': len(te), 'n_external_labelled': int(n_ext[0]), 'n_external_all': int(n_ext[1]),
            'seconds': round(seconds + time.perf_counter() - start, 3), 'error': ''}
-    return FoldResult({k: row[k] for k in FOLD_COLUMNS}, external)
+    row = {k: row[k] for k in FOLD_COLUMNS}
+    cohorts = _cohort_rows(row, problem, te, iv_scored, external, reference)
+    return FoldResult(row, external, cohorts or None)
 
 def run_folds(tasks: list[FoldTask], problems: list[Problem], factory: Callable, scaling: str = 'cohort',
               model_dir: str | Path | None = None) -> list[FoldResult]:
@@ -256,6 +336,8 @@ class FoldStore:
                 "test_ids TEXT NOT NULL, PRIMARY KEY (problem, repeat, fold));"
                 "CREATE TABLE IF NOT EXISTS external (problem TEXT, method TEXT, repeat INTEGER, fold INTEGER, "
                 "predictions TEXT NOT NULL, PRIMARY KEY (problem, method, repeat, fold));"
+                "CREATE TABLE IF NOT EXISTS cohort_folds (problem TEXT, method TEXT, repeat INTEGER, fold INTEGER, "
+                "rows TEXT NOT NULL, PRIMARY KEY (problem, method, repeat, fold));"
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
         except sqlite3.DatabaseError as e:
             raise ValueError(f"{self.path} is not a readable run store ({e}); move it away or use another folder") from None
@@ -273,6 +355,9 @@ class FoldStore:
             if isinstance(result, FoldResult) and result.external is not None:
                 self._db.execute("INSERT OR REPLACE INTO external VALUES (?, ?, ?, ?, ?)",
                                  (*key, result.external.to_json(orient='split', index=False)))
+            if isinstance(result, FoldResult) and result.cohorts:
+                self._db.execute("INSERT OR REPLACE INTO cohort_folds VALUES (?, ?, ?, ?, ?)",
+                                 (*key, json.dumps(result.cohorts, default=_plain)))
 
     def add_splits(self, splits: dict[tuple, list]):
         "Record the held-out sample ids of each (problem, repeat, fold)."
@@ -303,11 +388,22 @@ class FoldStore:
         columns = ['problem', 'method', 'repeat', 'fold', 'sample', 'risk', 'probability']
         return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
+    def cohort_folds(self) -> pd.DataFrame:
+        "The rows per cohort of every finished fold (a run with several cohorts; else empty)."
+        return _cohort_frame([r for (text,) in self._db.execute("SELECT rows FROM cohort_folds") for r in json.loads(text)])
+
     def splits(self) -> dict[tuple, list[str]]:
         "Held-out sample ids per (problem, repeat, fold)."
         return {(p, r, f): json.loads(ids) for p, r, f, ids in self._db.execute("SELECT * FROM splits")}
 
     def close(self): self._db.close()
+
+# %% ../nbs/05_validation.ipynb #c613fe7b
+COHORT_COLUMNS = ['cohort', 'role'] + FOLD_COLUMNS
+
+def _cohort_frame(rows: list[dict]) -> pd.DataFrame:
+    "Rows per cohort as a frame with the fold columns, `cohort` and `role` (train or external)."
+    return pd.DataFrame(rows).reindex(columns=COHORT_COLUMNS)
 
 # %% ../nbs/05_validation.ipynb #dafeeb2c
 WORKER_MEMORY_GROWTH = int(1.5e9)
@@ -416,6 +512,8 @@ class ValidationRun:
     external: pd.DataFrame                          # external predictions: problem, method, repeat, fold, sample, risk, probability
     problems: list[Problem] | None = None           # the data (absent when reopened from a folder alone)
     out_dir: Path | None = None
+    cohort_folds: pd.DataFrame | None = None        # several cohorts: one row per fit and cohort (IV of a training
+                                                    # cohort's held-out patients, EV of an external cohort)
 
     @property
     def methods(self) -> list[str]: return list(dict.fromkeys(self.folds.method))
@@ -431,6 +529,11 @@ class ValidationRun:
         "Table 1 with 95 % intervals and paired comparisons against `reference` (the results page, `results.table1`)."
         from survconvmixer.results import table1
         return table1(self, reference)
+
+    def cohort_table1(self, reference: str | None = None) -> pd.DataFrame:
+        "Table 1 per cohort of a run with several: IV per training cohort, EV per external cohort (`results.cohort_table1`)."
+        from survconvmixer.results import cohort_table1
+        return cohort_table1(self, reference)
 
     def integrated_brier(self, reference: str | None = None) -> pd.DataFrame:
         "The integrated Brier score over the run's horizons, with intervals and paired differences (`results.integrated_brier`)."
@@ -476,7 +579,10 @@ class ValidationRun:
         out_dir = Path(out_dir)
         if not (out_dir / FoldStore.FILE).exists(): raise FileNotFoundError(f"no validation run in {out_dir} ({FoldStore.FILE} is missing)")
         store = FoldStore(out_dir)
-        try: return cls(_tidy(store.folds(), *store.order()), store.splits(), store.external(), problems, out_dir)
+        try:
+            order = store.order()
+            return cls(_tidy(store.folds(), *order), store.splits(), store.external(), problems, out_dir,
+                       _tidy(store.cohort_folds(), *order))
         finally: store.close()
 
 def _tidy(folds: pd.DataFrame, problems: Sequence[str] = (), methods: Sequence[str] = ()) -> pd.DataFrame:
@@ -486,6 +592,12 @@ def _tidy(folds: pd.DataFrame, problems: Sequence[str] = (), methods: Sequence[s
     rank = {**{p: f'{i:06d}' for i, p in enumerate(problems)}, **{m: f'{i:06d}' for i, m in enumerate(methods)}}
     key = lambda col: col.map(lambda v: rank.get(v, f'~{v}')) if col.name in ('problem', 'method') else col
     return folds.sort_values(['problem', 'method', 'repeat', 'fold'], key=key, kind='stable').reset_index(drop=True)
+
+def folds_table(run: 'ValidationRun') -> pd.DataFrame:
+    "What `folds.csv` holds: one row per fit; with several cohorts, a `cohort` column ('pooled') and a row per cohort as well."
+    if run.cohort_folds is None or run.cohort_folds.empty: return run.folds
+    pooled = run.folds.assign(cohort='pooled', role='all')[COHORT_COLUMNS]
+    return _tidy(pd.concat([pooled, run.cohort_folds], ignore_index=True))
 
 # %% ../nbs/05_validation.ipynb #4ce8720b
 def fit_groups(tasks: list[FoldTask], methods: dict[str, Callable]) -> list[list[FoldTask]]:
@@ -542,16 +654,21 @@ def run_validation(problems: list[Problem], methods: dict[str, Callable], n_repe
         bar.close()
         if client is not None and not hasattr(scheduler, 'submit'): client.close()
     if store:
-        folds, external = store.folds(), store.external()
+        folds, external, by_cohort = store.folds(), store.external(), store.cohort_folds()
         store.close()
     else:
         folds = pd.DataFrame([r.row for r in results], columns=FOLD_COLUMNS)
+        by_cohort = _cohort_frame([row for r in results for row in (r.cohorts or [])])
         parts = [r.external.assign(problem=r.row['problem'], method=r.row['method'], repeat=r.row['repeat'],
                                    fold=r.row['fold']) for r in results if r.external is not None]
         external = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
             columns=['problem', 'method', 'repeat', 'fold', 'sample', 'risk', 'probability'])
     keys = {t.key for t in tasks}
-    def ours(table): return table[[k in keys for k in zip(table.problem, table.method, table.repeat, table.fold)]]
-    folds = _tidy(ours(folds), [p.name for p in problems], list(methods))
-    if out_dir is not None: folds.to_csv(out_dir / 'folds.csv', index=False)
-    return ValidationRun(folds, splits, ours(external).reset_index(drop=True), list(problems), out_dir)
+    def ours(table):
+        return table[np.fromiter((k in keys for k in zip(table.problem, table.method, table.repeat, table.fold)),
+                                 bool, len(table))]
+    order = [p.name for p in problems], list(methods)
+    run = ValidationRun(_tidy(ours(folds), *order), splits, ours(external).reset_index(drop=True), list(problems), out_dir,
+                        _tidy(ours(by_cohort), *order))
+    if out_dir is not None: folds_table(run).to_csv(out_dir / 'folds.csv', index=False)
+    return run

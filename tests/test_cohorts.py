@@ -1,0 +1,209 @@
+"""Cohort files and runs with several training and external cohorts (issue 15, item 1): the file's checks, merging,
+stratification by cohort x label, metrics per cohort, and `reproduce --cohorts` end to end on the demo and on the
+real LUAD cohort split into two pseudo-cohorts."""
+import json, warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from survconvmixer.cli import main
+from survconvmixer.cohorts import load_cohorts, merge_cohorts, read_cohort_file, write_demo_cohorts
+from survconvmixer.pathways import load_collection
+from survconvmixer.validation import ValidationRun, fold_tasks, make_problems, run_validation
+
+
+@pytest.fixture(scope='module')
+def four(tmp_path_factory) -> Path:
+    "The demo as two training and two external cohorts, written as files with cohorts.toml."
+    return write_demo_cohorts(tmp_path_factory.mktemp('four'), n_train=400, n_external=170, seed=3)
+
+
+def _problems(cohort_file: Path, horizons=None):
+    trains, externals, _ = load_cohorts(read_cohort_file(cohort_file))
+    genes = load_collection(cohort_file.parent / 'pathways.gmt').genes
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return make_problems(trains, externals, horizons or {'mid': 3.0}, prefix='four', genes=genes), trains
+
+
+def test_folds_are_stratified_on_cohort_and_label(four):
+    (problem,), trains = _problems(four)
+    tasks = fold_tasks([problem], ['m'], n_repeats=2, n_splits=4, seed=0)
+    origin = problem.cohort_train
+    for t in tasks:
+        held = origin.iloc[list(t.test_index)].value_counts()
+        assert abs(held['train-A'] - held['train-B']) <= 2, held       # 200 and 200 patients: 50 / 50 per fold
+        labels = problem.y_train.iloc[list(t.test_index)].fillna(2)
+        share = labels.groupby(origin.iloc[list(t.test_index)]).value_counts(normalize=True).unstack()
+        overall = problem.y_train.fillna(2).groupby(origin).value_counts(normalize=True).unstack()
+        assert (share - overall).abs().to_numpy().max() < 0.05
+
+
+def test_per_cohort_metrics_equal_a_hand_refit(four):
+    "A training cohort's IV row is the AUC on its own held-out patients; an external cohort's EV row on its own patients."
+    (problem,), _ = _problems(four)
+    genes = load_collection(four.parent / 'pathways.gmt').genes
+    factory = lambda random_state=0: _Select(genes)
+    run = run_validation([problem], {'LR': factory}, n_repeats=1, n_splits=3, progress=False)
+    rows = run.cohort_folds
+    assert set(zip(rows.cohort, rows.role)) == {('train-A', 'train'), ('train-B', 'train'),
+                                                ('external-A', 'external'), ('external-B', 'external')}
+    task = fold_tasks([problem], ['LR'], 1, 3)[1]
+    tr, te = list(task.train_index), list(task.test_index)
+    fit = problem.y_train.iloc[tr].notna().to_numpy()
+    model = factory().fit(problem.X_train.iloc[tr][fit], problem.y_train.iloc[tr][fit].astype(int))
+    held = problem.X_train.iloc[te]
+    mine = (problem.cohort_train.iloc[te] == 'train-B').to_numpy() & problem.y_train.iloc[te].notna().to_numpy()
+    expected = roc_auc_score(problem.y_train.iloc[te][mine].astype(int), model.predict_proba(held[mine])[:, 1])
+    row = rows[(rows.cohort == 'train-B') & (rows.fold == 1)]
+    assert row.iv_auc.item() == pytest.approx(expected, abs=1e-12)
+    assert row.n_test_all.item() == int((problem.cohort_train.iloc[te] == 'train-B').sum())
+    ext = (problem.cohort_external == 'external-A').to_numpy() & problem.y_external.notna().to_numpy()
+    expected = roc_auc_score(problem.y_external[ext].astype(int), model.predict_proba(problem.X_external[ext])[:, 1])
+    row = rows[(rows.cohort == 'external-A') & (rows.fold == 1)]
+    assert row.ev_auc.item() == pytest.approx(expected, abs=1e-12) and np.isnan(row.iv_auc.item())
+
+
+class _Select(LogisticRegression):
+    "A logistic regression on the pathway genes (by name)."
+    def __init__(self, genes=None, C=0.1, max_iter=500):
+        super().__init__(C=C, max_iter=max_iter)
+        self.genes = genes
+    def fit(self, X, y): return super().fit(X[list(self.genes)].to_numpy(), y)
+    def predict_proba(self, X): return super().predict_proba(X[list(self.genes)].to_numpy())
+
+
+def test_one_cohort_per_role_in_lists_is_the_plain_run(four):
+    "Lists of one cohort each give the very same problems as the cohorts themselves: old runs are unchanged."
+    trains, externals, _ = load_cohorts(read_cohort_file(four))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        plain = make_problems(trains[0], externals[0], {'mid': 3.0})[0]
+        listed = make_problems([trains[0]], [externals[0]], {'mid': 3.0})[0]
+    pd.testing.assert_frame_equal(plain.X_train, listed.X_train)
+    assert listed.cohort_train is None and listed.cohort_external is None
+
+
+def test_merge_refuses_shared_sample_ids_and_fold_scaling(four):
+    trains, _, _ = load_cohorts(read_cohort_file(four))
+    genes = load_collection(four.parent / 'pathways.gmt').genes
+    clash = trains[1].subset(trains[1].samples)
+    clash.expression.index = clash.clinical.index = trains[0].samples[:len(clash)]
+    with pytest.raises(ValueError, match=r"in more than one cohort \(train-A, train-B\)"):
+        merge_cohorts([trains[0], clash], genes)
+    with pytest.raises(ValueError, match="scaling='cohort'"):
+        make_problems(trains, None, {'mid': 3.0}, scaling='fold', genes=genes)
+
+
+def _cli(*args) -> tuple[int, str]:
+    import contextlib, io
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err): code = main(list(args))
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize('edit, message', [
+    (('--expression', 'x.csv'), '--cohorts names every cohort of the run: drop --expression'),
+    (('--scaling', 'fold'), 'use --scaling cohort'),
+])
+def test_reproduce_refuses_cohorts_with_conflicting_options(four, tmp_path, edit, message):
+    code, err = _cli('reproduce', '--cohorts', str(four), '--pathways', str(four.parent / 'pathways.gmt'), *edit,
+                     '--out', str(tmp_path / 'run'), '--quiet')
+    assert code == 2 and message in err and 'Traceback' not in err, err
+    assert not (tmp_path / 'run').exists()
+
+
+def test_bad_cohort_file_is_one_line_naming_file_and_cohort(four, tmp_path):
+    bad = four.parent / 'bad.toml'
+    bad.write_text(four.read_text().replace('external-B_clinical.csv', 'missing.csv'))
+    code, err = _cli('reproduce', '--cohorts', str(bad), '--pathways', str(four.parent / 'pathways.gmt'),
+                     '--out', str(tmp_path / 'run'), '--quiet')
+    assert code == 2 and 'Traceback' not in err
+    line = err.strip().splitlines()[-1]
+    assert "bad.toml, cohort 4 ('external-B')" in line and 'missing.csv' in line, err
+
+
+def test_train_refuses_several_training_cohorts(four, tmp_path):
+    code, err = _cli('train', '--cohorts', str(four), '--pathways', str(four.parent / 'pathways.gmt'),
+                     '--horizons', '3', '--out', str(tmp_path / 'model'), '--quiet')
+    assert code == 2 and 'train fits one training cohort' in err and 'train-A, train-B' in err, err
+
+
+def test_reproduce_with_two_training_and_two_external_cohorts(four, tmp_path):
+    "The whole run from a cohort file: per-cohort Table 1 and folds, the report, the manifest, then a resume."
+    out = tmp_path / 'run'
+    args = ['reproduce', '--cohorts', str(four), '--pathways', str(four.parent / 'pathways.gmt'),
+            '--models', 'SurvConvMixer,LogisticRegression', '--horizons', '3', '--repeats', '1', '--folds', '2',
+            '--n-jobs', '1', '--out', str(out), '--quiet']
+    code, err = _cli(*args)
+    assert code == 0, err
+    by_cohort = pd.read_csv(out / 'cohort_table1.csv')
+    assert set(zip(by_cohort.cohort, by_cohort.validation)) == {('train-A', 'IV'), ('train-B', 'IV'),
+                                                                ('external-A', 'EV'), ('external-B', 'EV')}
+    assert by_cohort.estimate.between(0, 1).all() and (by_cohort.low <= by_cohort.high).all()
+    folds = pd.read_csv(out / 'folds.csv')
+    assert folds.cohort.value_counts().to_dict() == {c: 4 for c in ('pooled', 'train-A', 'train-B', 'external-A', 'external-B')}
+    problems = pd.read_csv(out / 'problems.csv')
+    assert problems.training_cohorts.item() == 'train-A, train-B'
+    assert problems.n_train.item() == 400 and problems.n_external.item() == 170
+    report = (out / 'report.html').read_text()
+    assert 'Table 1 per cohort' in report and 'external-B (EV)' in report
+    assert (out / 'key_pathways.csv').exists()
+    manifest = json.loads((out / 'manifest.json').read_text())
+    assert len(manifest['input_checksums']) == 10        # the cohort file, 8 cohort files, the pathways
+    reopened = ValidationRun.open(out)
+    assert len(reopened.cohort_folds) == 16
+    code, err = _cli(*args)                     # complete: nothing refitted
+    assert code == 0 and 'run already complete' in err, err
+
+
+def test_luad_as_two_pseudo_cohorts(shared_dir, tmp_path):
+    "The real TCGA-LUAD cohort split by tissue source site into two training cohorts, the second in months."
+    d = shared_dir / 'data/real/tcga_luad_necroptosis160'
+    gmt = shared_dir / 'data/pathways/kegg_pathways_in_cancer_40.gmt'
+    if not d.is_dir() or not gmt.exists(): pytest.skip('the LUAD cohort or the KEGG pathways are absent')
+    expression = pd.read_csv(d / 'expression.csv.gz', index_col=0)
+    clinical = pd.read_csv(d / 'clinical.csv', index_col=0)
+    sites = sorted({s.split('-')[1] for s in expression.index})
+    first = {s for s in expression.index if s.split('-')[1] in set(sites[::2])}
+    lines = []
+    for name, samples, unit, factor in (('LUAD-A', [s for s in expression.index if s in first], 'days', 1.0),
+                                        ('LUAD-B', [s for s in expression.index if s not in first], 'months', 1 / 30.4375)):
+        expression.loc[samples].to_csv(tmp_path / f'{name}_expr.csv')
+        clin = clinical.loc[samples].assign(os_time_days=lambda t: t.os_time_days * factor)
+        clin.to_csv(tmp_path / f'{name}_clin.csv')
+        lines += ['[[cohort]]', f'name = "{name}"', 'role = "train"', f'expression = "{name}_expr.csv"',
+                  f'clinical = "{name}_clin.csv"', f'time_unit = "{unit}"', 'time_col = "os_time_days"', '']
+    (tmp_path / 'luad.toml').write_text('\n'.join(lines))
+    code, err = _cli('reproduce', '--cohorts', str(tmp_path / 'luad.toml'), '--pathways', str(gmt),
+                     '--models', 'SurvConvMixer,CoxNet', '--horizons', '3', '--repeats', '1', '--folds', '3',
+                     '--min-gene-overlap', '0', '--no-interpret', '--n-jobs', '1', '--out', str(tmp_path / 'run'), '--quiet')
+    assert code == 0, err
+    assert 'LUAD-A: ' in err and 'pathway genes are missing' in err       # announced per cohort
+    by_cohort = pd.read_csv(tmp_path / 'run' / 'cohort_table1.csv')
+    assert set(by_cohort.cohort) == {'LUAD-A', 'LUAD-B'} and set(by_cohort.validation) == {'IV'}
+    assert by_cohort.estimate.notna().all()
+    problems = pd.read_csv(tmp_path / 'run' / 'problems.csv')
+    assert problems.n_train.item() == 464           # 4 patients with OS time <= 0 dropped
+
+
+@pytest.mark.parametrize('name, roles', [('skcm.toml', {'TCGA-SKCM': 'train', 'DFCI-2015': 'external'}),
+                                         ('luad.toml', {'TCGA-LUAD': 'train', 'OncoSG-2020': 'external'})])
+def test_example_cohort_files_parse(name, roles):
+    "The shipped cohort files for the paper's cancers are valid (their public studies are fetched only when read)."
+    specs = read_cohort_file(Path(__file__).resolve().parents[1] / 'examples' / 'cohorts' / name)
+    assert {s.name: s.role for s in specs} == roles
+    assert {s.format for s in specs} == {'cbioportal'}
+
+
+def test_cbioportal_expression_file_is_checked_in_a_local_study(tmp_path):
+    study = tmp_path / 'study'; study.mkdir()
+    (study / 'data_clinical_patient.txt').write_text('#a\n#b\n#c\n#d\nPATIENT_ID\tOS_MONTHS\tOS_STATUS\n')
+    (tmp_path / 'c.toml').write_text('[[cohort]]\nname = "S"\nrole = "train"\nexpression = "study"\nformat = "cbioportal"\n'
+                                     'expression_file = "data_mrna_seq_rpkm.txt"\n')
+    with pytest.raises(FileNotFoundError, match=r"c.toml, cohort 1 \('S'\): file not found: .*data_mrna_seq_rpkm.txt"):
+        read_cohort_file(tmp_path / 'c.toml')
