@@ -15,8 +15,8 @@ from .data import (COHORT_FORMATS, NAN_POLICIES, TIME_UNITS, Cohort, check_cohor
                                 harmonise_genes, minmax_scale_genes, read_cohort, read_geo_series_matrix)
 
 # %% auto #0
-__all__ = ['ROLES', 'SOURCE_FORMATS', 'KEYS', 'PUBLIC_PREFIXES', 'CohortSpec', 'public_prefix', 'read_cohort_file', 'load_cohort',
-           'load_cohorts', 'merge_cohorts', 'write_demo_cohorts']
+__all__ = ['ROLES', 'SOURCE_FORMATS', 'KEYS', 'CohortSpec', 'public_prefix', 'read_cohort_file', 'load_cohort', 'load_cohorts',
+           'merge_cohorts', 'write_demo_cohorts']
 
 # %% ../nbs/01e_cohorts.ipynb #660d1795
 ROLES = ('train', 'external')
@@ -49,12 +49,10 @@ class CohortSpec:
 KEYS = tuple(f.name for f in fields(CohortSpec) if f.name != 'origin')
 
 # %% ../nbs/01e_cohorts.ipynb #e3600d55
-PUBLIC_PREFIXES = ('cbioportal', 'xena', 'geo')
-
 def public_prefix(source: str | None) -> str | None:
     "The prefix of a public source (`cbioportal:...`, `xena:...`, `geo:...`), else None (a path)."
-    match = re.match(r'^([a-z]+):(?![\\/])', source or '')
-    return match.group(1) if match and match.group(1) in PUBLIC_PREFIXES else None
+    from survconvmixer.sources import is_public_source
+    return source.partition(':')[0] if is_public_source(source) else None
 
 # %% ../nbs/01e_cohorts.ipynb #a3009431
 def _fail(where: str, message: str):
@@ -98,6 +96,11 @@ def _spec(table: dict, folder: Path, where: str) -> CohortSpec:
                          ('orientation', ('auto', 'samples_x_genes', 'genes_x_samples'))):
         if table.get(key) is not None and table[key] not in allowed:
             _fail(where, f"{key} {table[key]!r} is not one of {', '.join(allowed)}")
+    for key in ('expression', 'clinical'):
+        if public_prefix(table.get(key)):
+            from survconvmixer.sources import parse_source
+            try: parse_source(table[key])
+            except ValueError as e: _fail(where, str(e))
     paths = {k: _resolve(table.get(k), folder) for k in ('expression', 'clinical', 'probe_map')}
     return CohortSpec(**{**table, **paths, 'format': fmt, 'origin': where})
 

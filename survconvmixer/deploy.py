@@ -13,15 +13,18 @@ from .checks import show_items
 from .data import MISSING_GENES, GeneScaler
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'TRAINABLE', 'SURVIVAL_TRAINABLE', 'SCALING_POLICIES', 'MIN_COHORT', 'CLIPPED_WARNING',
-           'reference_scaler', 'TrainedModel', 'check_model_out', 'train_model', 'load_model', 'Predictions',
-           'scale_new_patients', 'predict', 'evaluate_predictions', 'read_expression', 'PatientMaps', 'explain',
-           'write_demo_files']
+__all__ = ['MODEL_FORMAT', 'KERAS_TRAINABLE', 'SKOPS_TRAINABLE', 'TRAINABLE', 'SURVIVAL_TRAINABLE', 'TRUSTED_MODULES',
+           'SCALING_POLICIES', 'MIN_COHORT', 'CLIPPED_WARNING', 'reference_scaler', 'TrainedModel', 'check_model_out',
+           'save_estimator', 'load_estimator', 'train_model', 'load_model', 'Predictions', 'scale_new_patients',
+           'predict', 'evaluate_predictions', 'read_expression', 'PatientMaps', 'explain', 'write_demo_files']
 
 # %% ../nbs/09a_deploy.ipynb #bcdb45c6
 MODEL_FORMAT = 1                                   # the model folder's layout version, in model.json
-TRAINABLE = ('SurvConvMixer', 'SurvConvMixerConv1D', 'SurvConvMixerHazard')
+KERAS_TRAINABLE = ('SurvConvMixer', 'SurvConvMixerConv1D', 'SurvConvMixerHazard')
+SKOPS_TRAINABLE = ('LogisticRegression', 'KNN', 'SVM', 'RandomForest', 'MLP')    # scikit-learn pipelines, via skops
+TRAINABLE = KERAS_TRAINABLE + SKOPS_TRAINABLE
 SURVIVAL_TRAINABLE = ('SurvConvMixerHazard',)      # one model for every horizon, fitted on every patient's OS
+TRUSTED_MODULES = ('sklearn.', 'survconvmixer.')   # the only types a .skops model file may hold
 SCALING_POLICIES = ('reference', 'cohort')
 MIN_COHORT = 20                                    # fewest new patients `cohort` scaling accepts
 CLIPPED_WARNING = 0.05                             # `reference` scaling: warn above this share clipped
@@ -50,6 +53,17 @@ class TrainedModel:
     def scaler(self, clip: bool = True) -> GeneScaler:
         "The training cohort's scaler (`reference` scaling)."
         return reference_scaler(self.genes, self.minima, self.maxima, clip)
+
+    def pipeline(self, horizon: str):
+        """The model at `horizon` as one scikit-learn `Pipeline` (the training cohort's scaler, clipped to [0, 1],
+        then the fitted estimator, which makes the pathway images itself): raw expression in, `predict_proba` out,
+        what `predict(..., scaling='reference')` computes. A survival model's pipeline answers the horizon it was
+        last asked for: take one pipeline at a time."""
+        from sklearn.pipeline import Pipeline
+        from survconvmixer.validation import set_horizon
+        if horizon not in self.estimators: raise KeyError(f"no horizon {horizon!r}; the model has {', '.join(self.estimators)}")
+        return Pipeline([('scale', self.scaler(clip=True)),
+                         ('model', set_horizon(self.estimators[horizon], self.horizons[horizon]))])
 
     def summary(self) -> pd.DataFrame:
         "One row per horizon: labelled training patients, deaths among them, the cross-fitted AUC, the risk cut."
@@ -130,7 +144,30 @@ def check_model_out(out: str | Path) -> Path:
     return out
 
 def _model_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in ('.keras', '.json') and p.name != 'manifest.json')
+    return sorted(p for p in folder.iterdir() if p.suffix in ('.keras', '.json', '.skops') and p.name != 'manifest.json')
+
+def save_estimator(estimator, stem: Path) -> str:
+    "Write a fitted estimator next to `stem`: Keras format for a network, skops for a scikit-learn pipeline; the file name."
+    if hasattr(estimator, 'save'):
+        estimator.save(stem.with_suffix('.keras'))
+        return stem.with_suffix('.keras').name
+    import skops.io as sio
+    sio.dump(estimator, stem.with_suffix('.skops'))
+    return stem.with_suffix('.skops').name
+
+def load_estimator(path: Path, method: str):
+    "Read one model file of a model folder without running code from it (Keras safe mode; skops, trusted types only)."
+    if path.suffix == '.skops':
+        import skops.io as sio
+        types = sio.get_untrusted_types(file=path)
+        foreign = [t for t in types if not t.startswith(TRUSTED_MODULES)]
+        if foreign:
+            raise ValueError(f"{path} holds types this package does not trust ({show_items(foreign)}): it was not "
+                             "written by `survconvmixer train`; retrain")
+        return sio.load(path, trusted=types)
+    from survconvmixer.hazard import SurvConvMixerHazard
+    from survconvmixer.model import SurvConvMixerClassifier
+    return (SurvConvMixerHazard if method in SURVIVAL_TRAINABLE else SurvConvMixerClassifier).load(path)
 
 # %% ../nbs/09a_deploy.ipynb #5e8f7189
 def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, method: str = 'SurvConvMixer',
@@ -141,7 +178,8 @@ def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, m
     `params` are the estimator's (default: its recipe); `options` reach the method's factory (e.g. `precision`)."""
     from survconvmixer.report import package_versions, sha256
     if method not in TRAINABLE:
-        raise ValueError(f"train supports {', '.join(TRAINABLE)} (models saved in Keras' safe format), not {method!r}")
+        raise ValueError(f"train supports {', '.join(TRAINABLE)} (models saved in formats that load without running "
+                         f"code), not {method!r}")
     out = check_model_out(out)
     measured = set(cohort.genes)
     genes = [g for g in dict.fromkeys(pathways.genes) if g in measured]
@@ -156,11 +194,11 @@ def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, m
         if method in SURVIVAL_TRAINABLE:
             t0 = time.perf_counter()
             fit = _fit_survival(method, cohort, pathways, horizons, scaled, seed, cut_folds, params or {}, **options)
-            fit['estimator'].save(partial / 'survival.keras')
+            saved = save_estimator(fit['estimator'], partial / 'survival')
             for name in horizons:
                 estimators[name], cuts[name], aucs[name] = fit['estimator'], fit['cuts'][name], fit['cross_fitted_auc'][name]
                 labelled[name], deaths[name] = int(len(fit['labels'][name])), int(fit['labels'][name].sum())
-                files[name] = 'survival.keras'
+                files[name] = saved
             if progress:
                 print(f"{method} fitted once on all {len(cohort)} patients ({int(cohort.os_event.sum())} deaths) for "
                       f"{', '.join(horizons)}, cross-fitted AUC {', '.join(f'{a:.3f}' for a in aucs.values())}, in "
@@ -170,8 +208,7 @@ def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, m
             fit = _fit_horizon(method, cohort, pathways, years, scaled, seed, cut_folds, params or {}, **options)
             estimators[name], cuts[name], aucs[name] = fit['estimator'], fit['cut'], fit['cross_fitted_auc']
             labelled[name], deaths[name] = int(len(fit['labels'])), int(fit['labels'].sum())
-            fit['estimator'].save(partial / f'{name}.keras')
-            files[name] = f'{name}.keras'
+            files[name] = save_estimator(fit['estimator'], partial / name)
             if progress:
                 print(f"{name} ({years:g} y): {method} fitted on {labelled[name]} labelled patients ({deaths[name]} "
                       f"deaths), cross-fitted AUC {aucs[name]:.3f}, in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -194,9 +231,7 @@ def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, m
 
 # %% ../nbs/09a_deploy.ipynb #7febb6b3
 def load_model(folder: str | Path) -> TrainedModel:
-    "Read a model folder written by `train_model` (checksums checked, Keras safe mode)."
-    from survconvmixer.hazard import SurvConvMixerHazard
-    from survconvmixer.model import SurvConvMixerClassifier
+    "Read a model folder written by `train_model` (checksums checked; Keras safe mode, skops with trusted types only)."
     from survconvmixer.report import sha256
     folder = Path(folder)
     for f in ('model.json', 'manifest.json'):
@@ -213,8 +248,7 @@ def load_model(folder: str | Path) -> TrainedModel:
             raise ValueError(f"{path} does not match the checksum `train` recorded (changed or truncated since); "
                              "retrain or restore it")
     files = meta.get('files') or {name: f'{name}.keras' for name in meta['horizons']}
-    kind = SurvConvMixerHazard if meta['method'] in SURVIVAL_TRAINABLE else SurvConvMixerClassifier
-    loaded = {f: kind.load(folder / f) for f in dict.fromkeys(files.values())}       # a shared file is read once
+    loaded = {f: load_estimator(folder / f, meta['method']) for f in dict.fromkeys(files.values())}  # shared: read once
     estimators = {name: loaded[files[name]] for name in meta['horizons']}
     return TrainedModel(meta['method'], meta['horizons'], meta['genes'], meta['minima'], meta['maxima'], meta['cuts'],
                         estimators, meta['training'], folder)
@@ -398,6 +432,9 @@ def explain(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'refer
     from survconvmixer.validation import set_horizon
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"--nan-policy must be one of {', '.join(NAN_POLICIES)}, not {nan_policy!r}")
+    if model.method not in KERAS_TRAINABLE:
+        raise ValueError(f"interpret explains a network's Grad-CAM maps; a {model.method} model has none "
+                         f"(train one of {', '.join(KERAS_TRAINABLE)})")
     expression = expression_frame(expression, 'explain')
     measured = set(expression.columns)
     kept = _apply_nan_policy(expression[[g for g in model.genes if g in measured]], nan_policy, 'new patients')

@@ -56,3 +56,14 @@ def test_bench_protocol_prints_phases_and_the_projection():
     assert re.search(r'^LogisticRegression +150 fits +\d+\.\d min$', out, re.M)
     assert re.search(r'^RandomSurvivalForest +50 fits', out, re.M)          # a survival method: once per fold
     assert re.search(r'^projected total +\d+\.\d min', out, re.M)
+
+
+def test_bench_scaling_prints_the_table_and_the_slopes(tmp_path):
+    out = run('bench_scaling.py', '--patients', '300,600', '--pathways', '10', '--genes', '12', '--epochs', '1',
+              '--csv', str(tmp_path / 'scaling.csv'))
+    assert len(re.findall(r'^ +\d+ patients +\d+ pathways +\d+ genes  image +\d+  epoch +-?\d+\.\d+ s', out, re.M)) == 2
+    assert re.search(r'patients: epoch time grows as patients\^-?\d+\.\d+, memory above start-up as patients\^', out)
+    import csv
+    rows = list(csv.DictReader(open(tmp_path / 'scaling.csv')))
+    assert [r['factor'] for r in rows] == ['patients', 'patients', 'pathways', 'genes']
+    assert float(rows[0]['peak_mib']) > float(rows[0]['start_mib']) > 0

@@ -1,7 +1,7 @@
 """Cohort files and runs with several training and external cohorts (issue 15, item 1): the file's checks, merging,
 stratification by cohort x label, metrics per cohort, and `reproduce --cohorts` end to end on the demo and on the
 real LUAD cohort split into two pseudo-cohorts."""
-import json, warnings
+import hashlib, json, warnings
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +207,51 @@ def test_cbioportal_expression_file_is_checked_in_a_local_study(tmp_path):
                                      'expression_file = "data_mrna_seq_rpkm.txt"\n')
     with pytest.raises(FileNotFoundError, match=r"c.toml, cohort 1 \('S'\): file not found: .*data_mrna_seq_rpkm.txt"):
         read_cohort_file(tmp_path / 'c.toml')
+
+
+from test_sources import PROBES, STUDY, cache, cbioportal_archive, geo_matrix, server, site, xena_files  # noqa: F401,E402
+
+
+def test_cohort_file_with_public_sources_from_a_local_server(site, server, tmp_path, monkeypatch):
+    "cbioportal:, xena: and geo: sources in a cohort file are fetched (local server), cached, read and checksummed."
+    monkeypatch.setenv('SURVCONVMIXER_CACHE', str(tmp_path / 'cache'))
+    archive = cbioportal_archive(site); xena_files(site); geo_matrix(site)
+    pd.Series(PROBES).rename_axis('probe').rename('symbol').to_csv(tmp_path / 'probes.csv')
+    text = f"""
+[[cohort]]
+name = "TCGA-toy"
+role = "train"
+expression = "cbioportal:{STUDY}"
+
+[[cohort]]
+name = "Xena-toy"
+role = "external"
+expression = "xena:tcga/TCGA.LUAD.sampleMap/HiSeqV2"
+clinical = "xena:tcga/survival/LUAD_survival.txt"
+
+[[cohort]]
+name = "GEO-toy"
+role = "external"
+expression = "geo:GSE51088"
+time_unit = "months"
+probe_map = "probes.csv"
+"""
+    (tmp_path / 'public.toml').write_text(text)
+    specs = read_cohort_file(tmp_path / 'public.toml')
+    assert [s.format for s in specs] == ['cbioportal', 'xena', 'geo']
+    trains, externals, hashes = load_cohorts(specs, progress=False)
+    assert [len(c) for c in trains + externals] == [6, 6, 6]
+    assert externals[1].os_years().max() == pytest.approx(60 / 12)
+    assert hashes[f'cbioportal:{STUDY}'] == hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert set(hashes) == {f'cbioportal:{STUDY}', 'xena:tcga/TCGA.LUAD.sampleMap/HiSeqV2',
+                           'xena:tcga/survival/LUAD_survival.txt', 'geo:GSE51088'}
+    requests = len(server.seen)
+    load_cohorts(specs, progress=False)                          # cached: no request
+    assert len(server.seen) == requests
+    (tmp_path / 'bad.toml').write_text(text.replace(f'expression = "cbioportal:{STUDY}"',
+                                                    f'expression = "cbioportal:{STUDY}"\nexpression_sha256 = "{"0" * 64}"'))
+    with pytest.raises(ValueError, match=r"bad.toml, cohort 1 \('TCGA-toy'\): .*0000000000"):
+        load_cohorts(read_cohort_file(tmp_path / 'bad.toml'), progress=False)
+    (tmp_path / 'odd.toml').write_text(text.replace('geo:GSE51088', 'geo:51088'))
+    with pytest.raises(ValueError, match=r"odd.toml, cohort 3 \('GEO-toy'\): 'geo:51088': a GEO series id"):
+        read_cohort_file(tmp_path / 'odd.toml')

@@ -150,8 +150,8 @@ def test_train_refuses_what_it_cannot_save_and_a_used_folder(demo, tmp_path, cap
     (tmp_path / 'used').mkdir(); (tmp_path / 'used' / 'x').write_text('x')
     assert main(['train', '--out', str(tmp_path / 'used'), '--horizons', '3', '--n-train', '100']) == 2
     assert 'exists and is not empty' in capsys.readouterr().err
-    assert main(['train', '--out', str(tmp_path / 'm'), '--method', 'KNN']) == 2
-    assert "invalid choice: 'KNN'" in capsys.readouterr().err
+    assert main(['train', '--out', str(tmp_path / 'm'), '--method', 'CoxNet']) == 2
+    assert "invalid choice: 'CoxNet'" in capsys.readouterr().err
     assert main(['train', '--out', str(tmp_path / 'm'), '--cut-folds', '1']) == 2
     assert '--cut-folds must be at least 2' in capsys.readouterr().err
 
@@ -248,3 +248,42 @@ def test_interpret_command_writes_maps_key_pathways_and_figures(trained, demo, t
     assert main(['interpret', '--model', str(model_dir), '--expression', str(tmp_path / 'expr.csv'), '--figures', '-1',
                  '--out', str(tmp_path / 'x')]) == 2
     assert '--figures must be 0 or more' in capsys.readouterr().err
+
+
+class Foreign:
+    "A type no model folder of this package holds."
+    def fit(self, X, y=None): return self
+    def predict_proba(self, X): return np.zeros((len(X), 2))
+
+
+def test_scikit_learn_baseline_trains_predicts_and_refuses_foreign_types(demo, tmp_path, capsys):
+    """train --method LogisticRegression: a .skops file per horizon, loaded without pickle; its pipeline face; a file
+    holding a foreign type is refused even with a matching checksum."""
+    import skops.io as sio
+    from sklearn.pipeline import Pipeline
+    from survconvmixer.report import sha256
+    files = write_demo_files(tmp_path / 'files', n_train=200, n_external=40, seed=2)
+    model_dir = tmp_path / 'model'
+    assert main(['train', '--expression', str(files['train_expression']), '--clinical', str(files['train_clinical']),
+                 '--time-unit', 'days', '--pathways', str(files['pathways']), '--horizons', '3,5', '--method',
+                 'LogisticRegression', '--cut-folds', '2', '--out', str(model_dir), '--quiet']) == 0
+    assert sorted(p.name for p in model_dir.iterdir()) == ['long.skops', 'manifest.json', 'mid.skops', 'model.json']
+    model = load_model(model_dir)
+    assert type(model.estimators['mid']).__name__ == 'Pipeline'
+    assert main(['predict', '--model', str(model_dir), '--expression', str(files['external_expression']),
+                 '--out', str(tmp_path / 'pred'), '--quiet']) == 0
+    table = pd.read_csv(tmp_path / 'pred' / 'predictions.csv', index_col='sample_id')
+    expression = read_expression(files['external_expression'], model.genes)
+    np.testing.assert_allclose(table.p_long.to_numpy(), model.pipeline('long').predict_proba(expression)[:, 1])
+    assert (table.p_long.to_numpy() != table.p_mid.to_numpy()).any()
+    capsys.readouterr()
+    sio.dump(Pipeline([('model', Foreign())]), model_dir / 'mid.skops')
+    manifest = json.loads((model_dir / 'manifest.json').read_text())
+    manifest['files']['mid.skops'] = sha256(model_dir / 'mid.skops')
+    (model_dir / 'manifest.json').write_text(json.dumps(manifest))
+    assert main(['predict', '--model', str(model_dir), '--expression', str(files['external_expression']),
+                 '--out', str(tmp_path / 'pred2')]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'does not trust' in err[0] and 'Foreign' in err[0], err
+    assert main(['interpret', '--model', str(tmp_path / 'model'), '--expression', str(files['external_expression']),
+                 '--out', str(tmp_path / 'x')]) == 2
