@@ -104,6 +104,8 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
         q.add_argument('--nan-policy', choices=NAN_POLICIES, default='error',
                        help="missing values in the model's genes: refuse them, drop their patients or genes, or fill "
                             "with 0 or the new patients' gene mean")
+        q.add_argument('--reference-cohort', help="a model trained on several cohorts (each scaled on its own), with "
+                       "--scaling reference: the training cohort the new patients are measured like")
         q.add_argument('--clinical', help=clinical_help)
         q.add_argument('--time-unit', choices=list(TIME_UNITS), help='unit of the OS times (with --clinical)')
         q.add_argument('--time-col', default='os_time', help='clinical column with the OS time')
@@ -198,17 +200,13 @@ def run_reproduce(args: argparse.Namespace) -> str:
     return (f"run already complete: {result.report}" if result.complete
             else f"done in {time.perf_counter() - t0:.0f} s: {result.report}")
 
-def _one_training_cohort(inputs, quiet: bool = False):
-    "The training cohort of `train` (a cohort file's external cohorts are not used; several training cohorts refused)."
+def _training_cohorts(inputs, quiet: bool = False):
+    "The training cohort(s) of `train`: one, or a cohort file's (each scaled on its own); its external cohorts are not used."
     trains, externals = inputs.train_cohorts, inputs.external_cohorts
-    if len(trains) > 1:
-        raise ValueError(f"train fits one training cohort, and the cohort file has {len(trains)} "
-                         f"({', '.join(c.name for c in trains)}): a model folder keeps one cohort's gene ranges for "
-                         "--scaling reference; keep one training cohort in the file (merged cohorts: survconvmixer reproduce)")
     if externals and not quiet:
         print(f"train does not use the external cohort(s) {', '.join(c.name for c in externals)}: score them with "
               "survconvmixer predict --clinical", file=sys.stderr)
-    return trains[0]
+    return trains[0] if len(trains) == 1 else trains
 
 def run_train(args: argparse.Namespace) -> str:
     "`survconvmixer train`: fit on the whole cohort at each horizon, write the model folder (the deploy page)."
@@ -219,7 +217,7 @@ def run_train(args: argparse.Namespace) -> str:
     check_model_out(args.out)
     inputs = load_inputs(cfg)
     check_inputs(inputs, cfg, announce=not args.quiet)
-    train = _one_training_cohort(inputs, args.quiet)
+    train = _training_cohorts(inputs, args.quiet)
     model = train_model(train, inputs.pathways, cfg.horizons, args.out, cfg.models[0], seed=cfg.seed,
                         cut_folds=args.cut_folds, checksums=inputs.checksums, progress=not args.quiet,
                         precision=cfg.precision)
@@ -245,7 +243,7 @@ def run_predict(args: argparse.Namespace) -> str:
     from pathlib import Path
     from survconvmixer.deploy import evaluate_predictions, predict
     model, cohort, expression = _new_patients(args)
-    predictions = predict(model, expression, args.scaling, args.nan_policy)
+    predictions = predict(model, expression, args.scaling, args.nan_policy, args.reference_cohort)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     path = predictions.to_csv(Path(args.out) / 'predictions.csv')
     lines = [predictions.summary().to_string(), f"{len(predictions.table)} patients scored: {path}"]
@@ -275,7 +273,7 @@ def run_interpret(args: argparse.Namespace) -> str:
     from survconvmixer.results import save_figure
     if args.figures < 0: raise ValueError("--figures must be 0 or more")
     model, cohort, expression = _new_patients(args)
-    explained = explain(model, expression, args.scaling, args.nan_policy, cohort)
+    explained = explain(model, expression, args.scaling, args.nan_policy, cohort, args.reference_cohort)
     out = Path(args.out)
     paths = explained.to_csv(out)
     for title, fig in explained.figures.items():

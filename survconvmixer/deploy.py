@@ -49,12 +49,22 @@ class TrainedModel:
     estimators: dict[str, object]                 # horizon -> fitted estimator (the same one for a survival method)
     training: dict = field(default_factory=dict)  # cohort name, patients, labelled and deaths per horizon
     folder: Path | None = None
+    ranges: dict = field(default_factory=dict)    # several training cohorts: cohort -> {'minima', 'maxima'} of each
 
-    def scaler(self, clip: bool = True) -> GeneScaler:
-        "The training cohort's scaler (`reference` scaling)."
-        return reference_scaler(self.genes, self.minima, self.maxima, clip)
+    def scaler(self, clip: bool = True, cohort: str | None = None) -> GeneScaler:
+        """The training cohort's scaler (`reference` scaling). A model trained on several cohorts, each scaled on its
+        own, has one per cohort: `cohort` names the one the new patients are measured like."""
+        if not self.ranges:
+            if cohort not in (None, self.training.get('cohort')):
+                raise ValueError(f"the model was trained on one cohort ({self.training.get('cohort')}), not {cohort!r}")
+            return reference_scaler(self.genes, self.minima, self.maxima, clip)
+        if cohort not in self.ranges:
+            raise ValueError(f"this model was trained on the cohorts {', '.join(self.ranges)}, each scaled on its own: "
+                             + (f"{cohort!r} is not one of them" if cohort else
+                                "name the one the new patients are measured like (--reference-cohort), or use --scaling cohort"))
+        return reference_scaler(self.genes, self.ranges[cohort]['minima'], self.ranges[cohort]['maxima'], clip)
 
-    def pipeline(self, horizon: str):
+    def pipeline(self, horizon: str, reference_cohort: str | None = None):
         """The model at `horizon` as one scikit-learn `Pipeline` (the training cohort's scaler, clipped to [0, 1],
         then the fitted estimator, which makes the pathway images itself): raw expression in, `predict_proba` out,
         what `predict(..., scaling='reference')` computes. A survival model's pipeline answers the horizon it was
@@ -62,7 +72,7 @@ class TrainedModel:
         from sklearn.pipeline import Pipeline
         from survconvmixer.validation import set_horizon
         if horizon not in self.estimators: raise KeyError(f"no horizon {horizon!r}; the model has {', '.join(self.estimators)}")
-        return Pipeline([('scale', self.scaler(clip=True)),
+        return Pipeline([('scale', self.scaler(clip=True, cohort=reference_cohort)),
                          ('model', set_horizon(self.estimators[horizon], self.horizons[horizon]))])
 
     def summary(self) -> pd.DataFrame:
@@ -170,22 +180,42 @@ def load_estimator(path: Path, method: str):
     return (SurvConvMixerHazard if method in SURVIVAL_TRAINABLE else SurvConvMixerClassifier).load(path)
 
 # %% ../nbs/09a_deploy.ipynb #5e8f7189
+def _gene_ranges(cohort, genes: list[str]) -> dict:
+    "Each gene's minimum and maximum in `cohort` (0 and 0 for a gene it lacks: scaled to 0, as in training)."
+    present = [g for g in genes if g in set(cohort.genes)]
+    fitted = GeneScaler().fit(cohort.expression[present]).scaler_
+    return {k: pd.Series(v, index=present).reindex(genes, fill_value=0.0).tolist()
+            for k, v in (('minima', fitted.data_min_), ('maxima', fitted.data_max_))}
+
+def _training_data(cohorts: list, genes: list[str]):
+    "(cohort, scaled expression, minima, maxima, ranges): one cohort scaled; several each scaled on its own and merged."
+    if len(cohorts) == 1:
+        scaler = GeneScaler().fit(cohorts[0].expression[genes])
+        return (cohorts[0], scaler.transform(cohorts[0].expression[genes]), scaler.scaler_.data_min_.tolist(),
+                scaler.scaler_.data_max_.tolist(), {})
+    from survconvmixer.cohorts import merge_cohorts
+    merged, _ = merge_cohorts(cohorts, genes)
+    ranges = {c.name: _gene_ranges(c, genes) for c in cohorts}
+    first = ranges[cohorts[0].name]
+    return merged, merged.expression, first['minima'], first['maxima'], ranges
+
 def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, method: str = 'SurvConvMixer',
                 seed: int = 0, cut_folds: int = 3, params: dict | None = None, checksums: dict[str, str] | None = None,
                 progress: bool = True, **options) -> TrainedModel:
-    """Fit `method` on all labelled patients of `cohort` at each horizon and write the model folder `out` (which
-    must not exist, or be empty); `cut_folds`-fold cross-fitting sets each risk cut and estimates the AUC.
-    `params` are the estimator's (default: its recipe); `options` reach the method's factory (e.g. `precision`)."""
+    """Fit `method` on all labelled patients of `cohort` (or of a list of cohorts, each scaled on its own and merged,
+    as `reproduce` does) at each horizon and write the model folder `out` (which must not exist, or be empty);
+    `cut_folds`-fold cross-fitting sets each risk cut and estimates the AUC. `params` are the estimator's (default:
+    its recipe); `options` reach the method's factory (e.g. `precision`)."""
     from survconvmixer.report import package_versions, sha256
     if method not in TRAINABLE:
         raise ValueError(f"train supports {', '.join(TRAINABLE)} (models saved in formats that load without running "
                          f"code), not {method!r}")
     out = check_model_out(out)
-    measured = set(cohort.genes)
+    cohorts = list(cohort) if isinstance(cohort, (list, tuple)) else [cohort]
+    measured = set().union(*(set(c.genes) for c in cohorts))
     genes = [g for g in dict.fromkeys(pathways.genes) if g in measured]
-    if not genes: raise ValueError(f"{cohort.name}: none of the pathway genes is in the expression table")
-    scaler = GeneScaler().fit(cohort.expression[genes])
-    scaled = scaler.transform(cohort.expression[genes])
+    if not genes: raise ValueError(f"{', '.join(c.name for c in cohorts)}: none of the pathway genes is in the expression table")
+    cohort, scaled, minima, maxima, ranges = _training_data(cohorts, genes)
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -212,12 +242,12 @@ def train_model(cohort, pathways, horizons: dict[str, float], out: str | Path, m
             if progress:
                 print(f"{name} ({years:g} y): {method} fitted on {labelled[name]} labelled patients ({deaths[name]} "
                       f"deaths), cross-fitted AUC {aucs[name]:.3f}, in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        model = TrainedModel(method, dict(horizons), genes, scaler.scaler_.data_min_.tolist(),
-                             scaler.scaler_.data_max_.tolist(), cuts, estimators,
+        model = TrainedModel(method, dict(horizons), genes, minima, maxima, cuts, estimators,
                              dict(cohort=cohort.name, n_patients=len(cohort), labelled=labelled, deaths=deaths,
-                                  cross_fitted_auc=aucs, cut_folds=cut_folds, seed=seed, params=params or {}))
+                                  cross_fitted_auc=aucs, cut_folds=cut_folds, seed=seed, params=params or {},
+                                  cohorts=[c.name for c in cohorts]), ranges=ranges)
         meta = dict(format=MODEL_FORMAT, method=method, horizons=model.horizons, genes=genes, minima=model.minima,
-                    maxima=model.maxima, cuts=cuts, training=model.training, files=files)
+                    maxima=model.maxima, cuts=cuts, training=model.training, files=files, ranges=ranges)
         (partial / 'model.json').write_text(json.dumps(meta, indent=1))
         manifest = dict(created=time.strftime('%Y-%m-%dT%H:%M:%S'), versions=package_versions(),
                         inputs=checksums or {}, files={p.name: sha256(p) for p in _model_files(partial)})
@@ -251,7 +281,7 @@ def load_model(folder: str | Path) -> TrainedModel:
     loaded = {f: load_estimator(folder / f, meta['method']) for f in dict.fromkeys(files.values())}  # shared: read once
     estimators = {name: loaded[files[name]] for name in meta['horizons']}
     return TrainedModel(meta['method'], meta['horizons'], meta['genes'], meta['minima'], meta['maxima'], meta['cuts'],
-                        estimators, meta['training'], folder)
+                        estimators, meta['training'], folder, meta.get('ranges', {}))
 
 # %% ../nbs/09a_deploy.ipynb #efe264e1
 @dataclass
@@ -290,8 +320,10 @@ class Predictions:
         return Path(path)
 
 # %% ../nbs/09a_deploy.ipynb #e8d03074
-def scale_new_patients(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'reference'):
-    "The new patients' expression scaled for `model` (all its genes; missing -> 0); missing genes; clipped share."
+def scale_new_patients(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'reference',
+                       reference_cohort: str | None = None):
+    """The new patients' expression scaled for `model` (all its genes; missing -> 0); missing genes; clipped share.
+    `reference_cohort`: the training cohort whose ranges `reference` scaling uses (a model of several cohorts)."""
     if scaling not in SCALING_POLICIES:
         raise ValueError(f"--scaling must be one of {', '.join(SCALING_POLICIES)}, not {scaling!r}")
     measured = set(expression.columns)
@@ -307,7 +339,7 @@ def scale_new_patients(model: TrainedModel, expression: pd.DataFrame, scaling: s
     else:
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message=MISSING_GENES)         # announced once, below
-            raw = model.scaler(clip=False).transform(expression[present])
+            raw = model.scaler(clip=False, cohort=reference_cohort).transform(expression[present])
         values = raw[present].to_numpy()
         clipped = float(((values < 0) | (values > 1)).mean())
         scaled = raw.clip(0.0, 1.0)
@@ -316,9 +348,10 @@ def scale_new_patients(model: TrainedModel, expression: pd.DataFrame, scaling: s
 
 # %% ../nbs/09a_deploy.ipynb #3b8d06cc
 def predict(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'reference',
-            nan_policy: str = 'error') -> Predictions:
+            nan_policy: str = 'error', reference_cohort: str | None = None) -> Predictions:
     """Score the patients (rows) of `expression` with `model`: probability of death by each horizon and risk group.
-    Missing values in the model's genes are handled by `nan_policy` (the data page's policies)."""
+    Missing values in the model's genes are handled by `nan_policy` (the data page's policies); `reference_cohort`
+    names the training cohort whose ranges `reference` scaling uses (a model trained on several)."""
     from survconvmixer.checks import expression_frame
     from survconvmixer.data import NAN_POLICIES, _apply_nan_policy
     if nan_policy not in NAN_POLICIES:
@@ -326,7 +359,7 @@ def predict(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'refer
     expression = expression_frame(expression, 'predict')
     measured = set(expression.columns)
     expression = _apply_nan_policy(expression[[g for g in model.genes if g in measured]], nan_policy, 'new patients')
-    scaled, missing, clipped = scale_new_patients(model, expression, scaling)
+    scaled, missing, clipped = scale_new_patients(model, expression, scaling, reference_cohort)
     if missing:
         warnings.warn(f"{MISSING_GENES}: {len(missing)} of {len(model.genes)} of the model's genes are missing from the "
                       f"new patients and set to 0: {show_items(missing)}", UserWarning, stacklevel=2)
@@ -422,9 +455,10 @@ class PatientMaps:
 
 # %% ../nbs/09a_deploy.ipynb #c55c675a
 def explain(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'reference', nan_policy: str = 'error',
-            cohort=None) -> PatientMaps:
+            cohort=None, reference_cohort: str | None = None) -> PatientMaps:
     """Grad-CAM maps of the patients (rows) of `expression` at each horizon of `model`, scaled as `predict` scales
-    them; with `cohort` (the same patients' survival), the key pathways of each horizon on them."""
+    them (`reference_cohort` as there); with `cohort` (the same patients' survival), the key pathways of each horizon
+    on them."""
     from survconvmixer.checks import expression_frame
     from survconvmixer.data import NAN_POLICIES, _apply_nan_policy
     from survconvmixer.interpretation import grad_cam, gsva_scores, interpret_problem, pathway_cam_table
@@ -440,7 +474,7 @@ def explain(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'refer
     kept = _apply_nan_policy(expression[[g for g in model.genes if g in measured]], nan_policy, 'new patients')
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message=MISSING_GENES)     # predict's warnings say it; here once is enough
-        scaled, missing, _ = scale_new_patients(model, kept, scaling)
+        scaled, missing, _ = scale_new_patients(model, kept, scaling, reference_cohort)
     if missing:
         warnings.warn(f"{MISSING_GENES}: {len(missing)} of {len(model.genes)} of the model's genes are missing from the "
                       f"new patients and set to 0: {show_items(missing)}", UserWarning, stacklevel=2)

@@ -324,7 +324,8 @@ def completed_run(out: Path, cfg: RunConfig, checksums: dict[str, str]) -> dict 
     "The manifest of the finished run in `out` if it has `cfg`, the same inputs and all its files; else None."
     manifest = _manifest(out)
     if not manifest or _json(manifest.get('config')) != _json(asdict(cfg)): return None
-    if manifest.get('input_checksums') != checksums or not manifest.get('outputs'): return None
+    recorded = manifest.get('input_checksums') or {}       # also holds the public studies a cohort file fetched
+    if {k: recorded.get(k) for k in checksums} != checksums or not manifest.get('outputs'): return None
     files = ['run.sqlite', *manifest['outputs']]
     return manifest if all((Path(out) / f).exists() for f in files) else None
 
@@ -425,7 +426,8 @@ class ReproduceResult:
     def report(self) -> Path: return self.out / 'report.html'
 
 def _description(cfg: RunConfig) -> str:
-    return (f"Data: {cfg.data}; models: {', '.join(cfg.models)}; {cfg.n_repeats} × {cfg.n_splits}-fold CV; "
+    return (f"Data: {cfg.data}" + (f" (cohort file {Path(cfg.cohorts).name})" if cfg.cohorts else '')
+            + f"; models: {', '.join(cfg.models)}; {cfg.n_repeats} × {cfg.n_splits}-fold CV; "
             f"seed {cfg.seed}; scaling per {cfg.scaling}"
             + (f"; SurvConvMixer precision {cfg.precision}" if cfg.precision != 'float32' else '')
             + (f"; interpretation: Grad-CAM of the {cfg.interpret_method} fold models" if cfg.interpret and cfg.interpret_method in cfg.models else '')

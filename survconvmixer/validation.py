@@ -200,8 +200,9 @@ class FoldResult:
 
 def _metrics_by_cohort(cohort_of: pd.Series, scored: pd.DataFrame, labels: pd.Series, survival: pd.DataFrame,
                        reference: pd.DataFrame | None, horizon: float) -> dict[str, dict]:
-    """Metrics of scored patients (`scored`: risk and probability, in the order of `labels`) per cohort; the censoring
-    weights come from `reference`, or from each cohort's own patients when it is None."""
+    """Metrics of scored patients (`scored`: risk and probability, in the order of `labels`) per cohort; each cohort's
+    censoring weights come from its own patients in `reference` (the training fold), or its scored patients when
+    `reference` is None (an external cohort)."""
     from survconvmixer.metrics import survival_metrics
     origin = cohort_of.reindex(labels.index).to_numpy()
     risk, probability = scored.risk.to_numpy(), scored.probability.to_numpy(dtype=float)
@@ -209,7 +210,9 @@ def _metrics_by_cohort(cohort_of: pd.Series, scored: pd.DataFrame, labels: pd.Se
     for name in pd.unique(origin):
         mine = origin == name
         surv = survival_from_frame(survival[mine])
-        out[name] = survival_metrics(risk[mine], surv, surv if reference is None else survival_from_frame(reference),
+        ref = surv if reference is None else survival_from_frame(
+            reference[(cohort_of.reindex(reference.index) == name).to_numpy()])
+        out[name] = survival_metrics(risk[mine], surv, ref,
                                      horizon, labels=labels.to_numpy(float)[mine],
                                      probability=None if np.isnan(probability).all() else probability[mine])
         out[name].update(n_labelled=int(labels[mine].notna().sum()), n_all=int(mine.sum()))

@@ -127,10 +127,27 @@ def test_bad_cohort_file_is_one_line_naming_file_and_cohort(four, tmp_path):
     assert "bad.toml, cohort 4 ('external-B')" in line and 'missing.csv' in line, err
 
 
-def test_train_refuses_several_training_cohorts(four, tmp_path):
-    code, err = _cli('train', '--cohorts', str(four), '--pathways', str(four.parent / 'pathways.gmt'),
-                     '--horizons', '3', '--out', str(tmp_path / 'model'), '--quiet')
-    assert code == 2 and 'train fits one training cohort' in err and 'train-A, train-B' in err, err
+def test_train_on_two_cohorts_and_predict_with_a_reference_cohort(four, tmp_path):
+    "train --cohorts with two training cohorts keeps both cohorts' ranges; predict asks which one new patients are like."
+    model_dir = tmp_path / 'model'
+    code, err = _cli('train', '--cohorts', str(four), '--pathways', str(four.parent / 'pathways.gmt'), '--method',
+                     'LogisticRegression', '--horizons', '3', '--cut-folds', '2', '--out', str(model_dir), '--quiet')
+    assert code == 0, err
+    meta = json.loads((model_dir / 'model.json').read_text())
+    assert list(meta['ranges']) == ['train-A', 'train-B'] and meta['training']['cohorts'] == ['train-A', 'train-B']
+    b = four.parent / 'train-B_expression.csv'
+    code, err = _cli('predict', '--model', str(model_dir), '--expression', str(b), '--out', str(tmp_path / 'p0'))
+    assert code == 2 and '--reference-cohort' in err and 'train-A, train-B' in err, err
+    code, err = _cli('predict', '--model', str(model_dir), '--expression', str(b), '--reference-cohort', 'train-B',
+                     '--out', str(tmp_path / 'p1'), '--quiet')
+    assert code == 0, err
+    from survconvmixer.deploy import load_model
+    model = load_model(model_dir)
+    trains, _, _ = load_cohorts(read_cohort_file(four))
+    merged, _ = merge_cohorts(trains, model.genes)
+    inside = model.estimators['mid'].predict_proba(merged.expression.loc[trains[1].samples])[:, 1]
+    scored = pd.read_csv(tmp_path / 'p1' / 'predictions.csv', index_col='sample_id')
+    np.testing.assert_allclose(scored.p_mid.to_numpy(), inside, rtol=1e-9)   # B's own ranges: as in training
 
 
 def test_reproduce_with_two_training_and_two_external_cohorts(four, tmp_path):
@@ -255,3 +272,16 @@ probe_map = "probes.csv"
     (tmp_path / 'odd.toml').write_text(text.replace('geo:GSE51088', 'geo:51088'))
     with pytest.raises(ValueError, match=r"odd.toml, cohort 3 \('GEO-toy'\): 'geo:51088': a GEO series id"):
         read_cohort_file(tmp_path / 'odd.toml')
+
+
+def test_a_finished_run_with_fetched_studies_is_complete(tmp_path):
+    "The manifest also records the public studies a cohort file fetched; a rerun still finds the run complete."
+    from dataclasses import asdict
+    from survconvmixer.pipeline import RunConfig, completed_run
+    cfg = RunConfig(data='files', cohorts='c.toml', pathways='p.gmt', models=['KNN'], horizons={'mid': 3.0})
+    sums = {'c.toml': 'aa', 'p.gmt': 'bb'}
+    for name in ('run.sqlite', 'report.html'): (tmp_path / name).write_text('x')
+    manifest = {'config': asdict(cfg), 'input_checksums': {**sums, 'cbioportal:luad': 'cc'}, 'outputs': ['report.html']}
+    (tmp_path / 'manifest.json').write_text(json.dumps(manifest))
+    assert completed_run(tmp_path, cfg, sums) is not None
+    assert completed_run(tmp_path, cfg, {**sums, 'c.toml': 'changed'}) is None
