@@ -1,6 +1,6 @@
 """How SurvConvMixer's training cost grows with patients, pathways and genes per pathway (issue 16, item 4).
 
-    python benchmarks/bench_scaling.py                                 # the grid below, about 15 min on 2 cores
+    python benchmarks/bench_scaling.py                                 # the grid below, about 6 min on 2 cores
     python benchmarks/bench_scaling.py --csv nbs/evidence/scaling.csv  # and keep the table (the performance page)
     python benchmarks/bench_scaling.py --patients 200,400 --pathways 10,20 --genes 10,20 --epochs 2   # a smoke test
 
@@ -68,8 +68,10 @@ def in_fresh_process(config: dict, epochs: int) -> dict:
 
 
 def slope(xs, ys) -> float:
-    "Least-squares slope of log(y) on log(x)."
-    lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
+    "Least-squares slope of log(y) on log(x), over the positive pairs (a tiny epoch can time as 0 or less)."
+    pairs = [(x, y) for x, y in zip(xs, ys) if x > 0 and y > 0]
+    if len(pairs) < 2: return math.nan
+    lx, ly = [math.log(x) for x, _ in pairs], [math.log(y) for _, y in pairs]
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
     den = sum((a - mx) ** 2 for a in lx)
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / den if den else math.nan

@@ -101,6 +101,15 @@ def _spec(table: dict, folder: Path, where: str) -> CohortSpec:
             from survconvmixer.sources import parse_source
             try: parse_source(table[key])
             except ValueError as e: _fail(where, str(e))
+    for key in ('expression', 'clinical'):
+        digest = table.get(f'{key}_sha256')
+        if digest is not None and not public_prefix(table.get(key)):
+            _fail(where, f"{key}_sha256 checks a downloaded public study; {key} is a local path (its checksum goes in the run's manifest)")
+        if digest is not None and not re.fullmatch(r'(sha256:)?[0-9a-fA-F]{64}', digest):
+            _fail(where, f"{key}_sha256 must be 64 hexadecimal digits, not {digest!r}")
+    if table.get('orientation', 'auto') != 'auto' and fmt != 'table':
+        _fail(where, f"orientation applies to the table format only; a {fmt} source has its own layout")
+    if table['name'] == 'pooled': _fail(where, "the name 'pooled' is taken (folds.csv's rows over every cohort): rename it")
     paths = {k: _resolve(table.get(k), folder) for k in ('expression', 'clinical', 'probe_map')}
     return CohortSpec(**{**table, **paths, 'format': fmt, 'origin': where})
 
@@ -136,8 +145,8 @@ def read_cohort_file(path: str | Path) -> list[CohortSpec]:
     extra = [k for k in content if k != 'cohort']
     if extra: raise ValueError(f"{path}: unknown top-level key(s) {show_items(extra)}; write one [[cohort]] table per cohort")
     tables = content.get('cohort')
-    if not isinstance(tables, list) or not tables:
-        raise ValueError(f"{path}: no [[cohort]] table; write one per cohort (see the cohort files page)")
+    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
+        raise ValueError(f"{path}: no [[cohort]] tables; write one [[cohort]] table per cohort (see the cohort files page)")
     specs = [_spec(t, path.parent, f"{path}, cohort {i + 1} ({t.get('name', '?')!r})") for i, t in enumerate(tables)]
     names = [s.name for s in specs]
     twice = sorted({n for n in names if names.count(n) > 1})
@@ -147,14 +156,13 @@ def read_cohort_file(path: str | Path) -> list[CohortSpec]:
     return specs
 
 # %% ../nbs/01e_cohorts.ipynb #fd2d7092
-def _local(source: str, known_hash: str | None, cache_dir, progress: bool) -> tuple[Path, str]:
-    "A local path for `source` and its SHA-256: a public source is fetched (cached) first."
+def _local(source: str, known_hash: str | None, cache_dir, progress: bool) -> tuple[Path, str | None]:
+    "A local path for `source`, and the SHA-256 of a public source, fetched (cached) first (None for a local file)."
     if public_prefix(source):
         from survconvmixer.sources import fetch_source
         fetched = fetch_source(source, cache_dir=cache_dir, known_hash=known_hash, progress=progress)
         return Path(fetched.path), fetched.sha256
-    from survconvmixer.report import sha256
-    return Path(source), sha256(source)
+    return Path(source), None
 
 def _probe_map(path: Path) -> pd.Series:
     "probe -> gene symbol from a two-column CSV (a header line is allowed)."
@@ -182,20 +190,21 @@ def _read(spec: CohortSpec, expression: Path, clinical: Path | None, nan_policy:
                        orientation=spec.orientation, nan_policy=nan_policy)
 
 def load_cohort(spec: CohortSpec, nan_policy: str = 'error', cache_dir=None, progress: bool = True) -> tuple[Cohort, dict[str, str]]:
-    "Read (fetching public sources first) one cohort: the `Cohort` and {source: SHA-256} of what it read."
+    "Read (fetching public sources first) one cohort: the `Cohort` and {source: SHA-256} of the public studies it fetched."
     try:
         expression, expression_hash = _local(spec.expression, spec.expression_sha256, cache_dir, progress)
         clinical, clinical_hash = (_local(spec.clinical, spec.clinical_sha256, cache_dir, progress)
                                    if spec.clinical is not None else (None, None))
         cohort = _read(spec, expression, clinical, spec.nan_policy or nan_policy)
     except (ValueError, KeyError, FileNotFoundError, OSError) as e:
-        raise ValueError(f"{spec.origin}: {str(e).strip(chr(34) + chr(39))}") from None
-    hashes = {spec.expression: expression_hash, **({spec.clinical: clinical_hash} if spec.clinical else {})}
+        message = str(e).strip(chr(34) + chr(39)).replace('--time-unit', 'the time_unit key')   # said in the file's terms
+        raise ValueError(f"{spec.origin}: {message}") from None
+    hashes = {k: v for k, v in ((spec.expression, expression_hash), (spec.clinical, clinical_hash)) if v is not None}
     return cohort, hashes
 
 def load_cohorts(specs: Sequence[CohortSpec], nan_policy: str = 'error', cache_dir=None,
                  progress: bool = True) -> tuple[list[Cohort], list[Cohort], dict[str, str]]:
-    "Read every cohort of a file: (training cohorts, external cohorts, {source: SHA-256})."
+    "Read every cohort of a file: (training cohorts, external cohorts, {public source: SHA-256})."
     roles, hashes = {'train': [], 'external': []}, {}
     for spec in specs:
         cohort, read = load_cohort(spec, nan_policy, cache_dir, progress)
@@ -219,7 +228,8 @@ def merge_cohorts(cohorts: Sequence[Cohort], genes: Sequence[str], name: str | N
                          "give each cohort's samples their own ids")
     parts = []
     for c in cohorts:
-        present = [g for g in genes if g in set(c.genes)] if len(genes) else []
+        measured = set(c.genes)
+        present = [g for g in genes if g in measured]
         scaled = minmax_scale_genes(c.expression[present]) if present else c.expression[[]].astype(float)
         parts.append(harmonise_genes(scaled, genes, cohort_name=c.name)[0])
     expression = pd.concat(parts).set_axis(ids)

@@ -709,15 +709,20 @@ class GeneScaler(TransformerMixin, BaseEstimator):
             if frame.shape[1] != self.n_features_in_:
                 raise ValueError(f"X has {frame.shape[1]} features, but GeneScaler is expecting {self.n_features_in_} "
                                  "features as input (or pass a DataFrame: genes are then matched by name)")
-            return self.scaler_.transform(expression_values(frame, 'GeneScaler'))
+            return self._zero_constant(self.scaler_.transform(expression_values(frame, 'GeneScaler')))
         missing = genes.difference(frame.columns, sort=False)
         if len(missing):
             warnings.warn(f"{MISSING_GENES}: GeneScaler: {len(missing)} of {len(genes)} genes are missing from this table and set to 0 "
                           f"after scaling: {show_items(missing)}", CohortWarning, stacklevel=2)
         expression_values(frame[genes.intersection(frame.columns, sort=False)], 'GeneScaler')   # refuses NaN, text
-        values = self.scaler_.transform(frame.reindex(columns=genes, fill_value=0.0).to_numpy(dtype=float))
+        values = self._zero_constant(self.scaler_.transform(frame.reindex(columns=genes, fill_value=0.0).to_numpy(dtype=float)))
         values[:, genes.get_indexer(missing)] = 0.0
         return pd.DataFrame(values, index=frame.index, columns=genes)
+
+    def _zero_constant(self, values: np.ndarray) -> np.ndarray:
+        "A gene that was constant where the scaler was fitted is 0 everywhere: it has no scale to apply."
+        values[:, self.scaler_.data_range_ == 0] = 0.0
+        return values
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.asarray(self.feature_names_in_, dtype=object)

@@ -13,7 +13,7 @@ from .checks import show_items
 from .data import MISSING_GENES, GeneScaler
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'KERAS_TRAINABLE', 'SKOPS_TRAINABLE', 'TRAINABLE', 'SURVIVAL_TRAINABLE', 'TRUSTED_MODULES',
+__all__ = ['MODEL_FORMAT', 'KERAS_TRAINABLE', 'SKOPS_TRAINABLE', 'TRAINABLE', 'SURVIVAL_TRAINABLE', 'TRUSTED_TYPES',
            'SCALING_POLICIES', 'MIN_COHORT', 'CLIPPED_WARNING', 'reference_scaler', 'TrainedModel', 'check_model_out',
            'save_estimator', 'load_estimator', 'train_model', 'load_model', 'Predictions', 'scale_new_patients',
            'predict', 'evaluate_predictions', 'read_expression', 'PatientMaps', 'explain', 'write_demo_files']
@@ -24,7 +24,11 @@ KERAS_TRAINABLE = ('SurvConvMixer', 'SurvConvMixerConv1D', 'SurvConvMixerHazard'
 SKOPS_TRAINABLE = ('LogisticRegression', 'KNN', 'SVM', 'RandomForest', 'MLP')    # scikit-learn pipelines, via skops
 TRAINABLE = KERAS_TRAINABLE + SKOPS_TRAINABLE
 SURVIVAL_TRAINABLE = ('SurvConvMixerHazard',)      # one model for every horizon, fitted on every patient's OS
-TRUSTED_MODULES = ('sklearn.', 'survconvmixer.')   # the only types a .skops model file may hold
+TRUSTED_TYPES = frozenset({                        # beyond skops' defaults, the only types a .skops file may hold
+    'survconvmixer.baselines.PathwayGeneSelector', 'survconvmixer.pathways.Pathway',
+    'survconvmixer.pathways.PathwayCollection', 'sklearn.calibration._CalibratedClassifier',
+    'sklearn.calibration._SigmoidCalibration', 'sklearn.neural_network._stochastic_optimizers.AdamOptimizer',
+    'sklearn.tree._tree.Tree'})
 SCALING_POLICIES = ('reference', 'cohort')
 MIN_COHORT = 20                                    # fewest new patients `cohort` scaling accepts
 CLIPPED_WARNING = 0.05                             # `reference` scaling: warn above this share clipped
@@ -170,7 +174,7 @@ def load_estimator(path: Path, method: str):
     if path.suffix == '.skops':
         import skops.io as sio
         types = sio.get_untrusted_types(file=path)
-        foreign = [t for t in types if not t.startswith(TRUSTED_MODULES)]
+        foreign = [t for t in types if t not in TRUSTED_TYPES]
         if foreign:
             raise ValueError(f"{path} holds types this package does not trust ({show_items(foreign)}): it was not "
                              "written by `survconvmixer train`; retrain")
@@ -181,8 +185,9 @@ def load_estimator(path: Path, method: str):
 
 # %% ../nbs/09a_deploy.ipynb #5e8f7189
 def _gene_ranges(cohort, genes: list[str]) -> dict:
-    "Each gene's minimum and maximum in `cohort` (0 and 0 for a gene it lacks: scaled to 0, as in training)."
-    present = [g for g in genes if g in set(cohort.genes)]
+    "Each gene's minimum and maximum in `cohort` (0 and 0 for a gene it lacks: constant, so scaled to 0, as in training)."
+    measured = set(cohort.genes)
+    present = [g for g in genes if g in measured]
     fitted = GeneScaler().fit(cohort.expression[present]).scaler_
     return {k: pd.Series(v, index=present).reindex(genes, fill_value=0.0).tolist()
             for k, v in (('minima', fitted.data_min_), ('maxima', fitted.data_max_))}

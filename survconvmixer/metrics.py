@@ -35,7 +35,9 @@ def survival_metrics(risk, survival, reference, horizon: float, labels=None, pro
         lab = np.asarray(labels, dtype=float)
         known = ~np.isnan(lab)
         if len(np.unique(lab[known])) == 2: out['auc'] = roc_auc_score(lab[known], risk[known])
-    if survival['event'].any(): out['c_harrell'] = concordance_index_censored(survival['event'], survival['time'], risk)[0]
+    if survival['event'].any():
+        try: out['c_harrell'] = concordance_index_censored(survival['event'], survival['time'], risk)[0]
+        except ValueError: pass            # no comparable pair: the only death has the longest follow-up
     limit = reference['time'].max() * (1 - 1e-9)
     test = _truncated(survival, limit)
     if not horizon < limit or not survival['event'].any(): return out

@@ -122,7 +122,11 @@ def check_config(cfg: RunConfig):
         need(cfg.n_external >= MIN_N_EXTERNAL, f"--n-external must be at least {MIN_N_EXTERNAL}, not {cfg.n_external}")
     elif cfg.cohorts:
         given = [k for k, v in files.items() if v and k != '--cohorts']
-        need(not given, f"--cohorts names every cohort of the run: drop {', '.join(given)}")
+        given += [opt for opt, value, default in (('--time-unit', cfg.time_unit, None), ('--time-col', cfg.time_col, 'os_time'),
+                                                  ('--event-col', cfg.event_col, 'os_event'),
+                                                  ('--orientation', cfg.orientation, 'auto'),
+                                                  ('--external-time-unit', cfg.external_time_unit, None)) if value != default]
+        need(not given, f"--cohorts names every cohort of the run: drop {', '.join(given)} (set them per cohort in the file)")
         need(cfg.pathways, "give --pathways (a GMT file or kegg:hsa05200) for your cohorts")
         from survconvmixer.cohorts import read_cohort_file
         roles = [s.role for s in read_cohort_file(cfg.cohorts)]      # checks the file and every local path in it
@@ -293,8 +297,8 @@ def check_resume(out: Path, cfg: RunConfig, checksums: dict[str, str] | None = N
         diff = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
         raise ValueError(f"{out} holds a run with another configuration (differs in {show_items(diff)}); "
                          "use another --out, or --restart to replace that run")
-    if old_sums is not None and checksums is not None and old_sums != checksums:
-        changed = sorted(k for k in set(old_sums) | set(checksums) if old_sums.get(k) != checksums.get(k))
+    if old_sums is not None and checksums is not None and {k: old_sums.get(k) for k in checksums} != checksums:
+        changed = sorted(k for k in checksums if old_sums.get(k) != checksums.get(k))
         raise ValueError(f"input file(s) {show_items(changed)} changed since the run in {out} started; rerun with "
                          "--restart to start it again on the new files, or use another --out")
 
@@ -363,7 +367,7 @@ def forget_folds_without_model(out: Path, methods) -> list[tuple]:
     missing = sorted(k for k in done if k[1] in methods and not all(p.exists() for p in _model_files(out, k)))
     if missing:
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as db, db:
-            for table in ('folds', 'external'):
+            for table in ('folds', 'external', 'cohort_folds'):
                 db.executemany(f"DELETE FROM {table} WHERE problem=? AND method=? AND repeat=? AND fold=?", missing)
     return missing
 
@@ -488,6 +492,7 @@ def _reproduce(cfg, out, n_jobs, scheduler, progress, restart, checksums) -> Rep
     client = connect_scheduler(scheduler) if scheduler is not None else None
     try:
         inputs = load_inputs(cfg, checksums)
+        check_resume(out, cfg, inputs.checksums)         # now with the public studies a cohort file fetched
         check_inputs(inputs, cfg)
         cohorts = inputs.cohorts
         with warnings.catch_warnings():
@@ -498,7 +503,7 @@ def _reproduce(cfg, out, n_jobs, scheduler, progress, restart, checksums) -> Rep
         mark_sparse_problems(problems, cfg.n_splits)
         if all(p.skipped for p in problems):
             raise ValueError(f"every problem was skipped: " + '; '.join(f"{p.name}: {p.skipped}" for p in problems))
-        claim_folder(out, cfg, checksums)
+        claim_folder(out, cfg, inputs.checksums)
         problem_table = pd.DataFrame([p.summary() for p in problems])
         problem_table.to_csv(out / 'problems.csv', index=False)
         for p in problems:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import make_pipeline
-from .checks import survival_from_frame
+from .checks import show_items, survival_from_frame
 from .data import Cohort, GeneScaler, minmax_scale_genes
 from .labelling import HORIZONS, label_cohort
 
@@ -99,6 +99,9 @@ def make_problems(train: Cohort | Sequence[Cohort], external: Cohort | Sequence[
     if merge and genes is None: raise ValueError("several cohorts are merged on the pathway genes: give genes=")
     train, train_x, cohort_train = _scaled_cohorts(trains, scaling, genes, merge)
     external, ext_x, cohort_external = _scaled_cohorts(externals, scaling, genes, merge)
+    if external is not None and len(shared := train.samples.intersection(external.samples)):
+        warnings.warn(f"{len(shared)} sample id(s) are in a training and an external cohort ({show_items(shared)}): if "
+                      "they are the same patients, the external validation is not external", stacklevel=2)
     prefix = prefix or train.name
     problems = []
     for pname, h in horizons.items():
@@ -212,9 +215,11 @@ def _metrics_by_cohort(cohort_of: pd.Series, scored: pd.DataFrame, labels: pd.Se
         surv = survival_from_frame(survival[mine])
         ref = surv if reference is None else survival_from_frame(
             reference[(cohort_of.reindex(reference.index) == name).to_numpy()])
-        out[name] = survival_metrics(risk[mine], surv, ref,
-                                     horizon, labels=labels.to_numpy(float)[mine],
-                                     probability=None if np.isnan(probability).all() else probability[mine])
+        try:
+            out[name] = survival_metrics(risk[mine], surv, ref, horizon, labels=labels.to_numpy(float)[mine],
+                                         probability=None if np.isnan(probability).all() else probability[mine])
+        except ValueError:      # a cohort too small for a metric loses its row's metrics, never the fold
+            out[name] = dict.fromkeys(METRICS, np.nan)
         out[name].update(n_labelled=int(labels[mine].notna().sum()), n_all=int(mine.sum()))
     return out
 
@@ -355,6 +360,8 @@ class FoldStore:
         key = (row['problem'], row['method'], int(row['repeat']), int(row['fold']))
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO folds VALUES (?, ?, ?, ?, ?)", (*key, json.dumps(row, default=_plain)))
+            for table in ('external', 'cohort_folds'):      # a refit's rows replace, never mix with, an earlier fit's
+                self._db.execute(f"DELETE FROM {table} WHERE problem=? AND method=? AND repeat=? AND fold=?", key)
             if isinstance(result, FoldResult) and result.external is not None:
                 self._db.execute("INSERT OR REPLACE INTO external VALUES (?, ?, ?, ?, ?)",
                                  (*key, result.external.to_json(orient='split', index=False)))
@@ -600,7 +607,7 @@ def folds_table(run: 'ValidationRun') -> pd.DataFrame:
     "What `folds.csv` holds: one row per fit; with several cohorts, a `cohort` column ('pooled') and a row per cohort as well."
     if run.cohort_folds is None or run.cohort_folds.empty: return run.folds
     pooled = run.folds.assign(cohort='pooled', role='all')[COHORT_COLUMNS]
-    return _tidy(pd.concat([pooled, run.cohort_folds], ignore_index=True))
+    return _tidy(pd.concat([pooled, run.cohort_folds], ignore_index=True), run.problem_names, run.methods)
 
 # %% ../nbs/05_validation.ipynb #4ce8720b
 def fit_groups(tasks: list[FoldTask], methods: dict[str, Callable]) -> list[list[FoldTask]]:

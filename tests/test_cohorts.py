@@ -285,3 +285,96 @@ def test_a_finished_run_with_fetched_studies_is_complete(tmp_path):
     (tmp_path / 'manifest.json').write_text(json.dumps(manifest))
     assert completed_run(tmp_path, cfg, sums) is not None
     assert completed_run(tmp_path, cfg, {**sums, 'c.toml': 'changed'}) is None
+
+
+@pytest.mark.parametrize('edit, message', [
+    ('expression = "train-A_expression.csv"\n', 'expression = "train-A_expression.csv"\nexpression_sha256 = "' + 'a' * 64 + '"\n'),
+    ('name = "train-A"', 'name = "pooled"'),
+    ('name = "train-A"\n', 'name = "train-A"\norientation = "genes_x_samples"\n'),
+])
+def test_cohort_file_refuses_keys_it_would_ignore(four, tmp_path, edit, message):
+    "A checksum on a local file, the reserved name 'pooled', and (below) a non-table cohort entry are refused."
+    text = four.read_text().replace(edit, message, 1)
+    if 'orientation' in message: text = text.replace('time_unit = "days"', 'format = "xena"', 1)
+    (four.parent / 'k.toml').write_text(text)
+    with pytest.raises(ValueError, match=r"k.toml, cohort 1 \('(train-A|pooled)'\): .*(local path|is taken|orientation applies)"):
+        read_cohort_file(four.parent / 'k.toml')
+
+
+def test_cohort_list_that_is_not_tables_is_refused(tmp_path):
+    (tmp_path / 'x.toml').write_text('cohort = ["a", "b"]\n')
+    with pytest.raises(ValueError, match=r"x.toml: no \[\[cohort\]\] tables"):
+        read_cohort_file(tmp_path / 'x.toml')
+
+
+def test_cli_options_that_a_cohort_file_sets_are_refused(four, tmp_path):
+    code, err = _cli('reproduce', '--cohorts', str(four), '--pathways', str(four.parent / 'pathways.gmt'),
+                     '--time-unit', 'days', '--out', str(tmp_path / 'run'))
+    assert code == 2 and 'drop --time-unit (set them per cohort in the file)' in err, err
+
+
+def test_the_same_sample_in_training_and_external_cohorts_is_said(four):
+    trains, externals, _ = load_cohorts(read_cohort_file(four))
+    genes = load_collection(four.parent / 'pathways.gmt').genes
+    leaked = externals[0].subset(externals[0].samples)
+    leaked.expression.index = leaked.clinical.index = pd.Index(trains[0].samples[:len(leaked)])
+    with pytest.warns(UserWarning, match=r"85 sample id\(s\) are in a training and an external cohort"):
+        make_problems(trains, [leaked, externals[1]], {'mid': 3.0}, genes=genes)
+
+
+def test_a_cohort_without_comparable_pairs_loses_its_row_not_the_fold(four):
+    "An external cohort whose only death has the longest follow-up has no Harrell's C; every fold still scores."
+    trains, externals, _ = load_cohorts(read_cohort_file(four))
+    genes = load_collection(four.parent / 'pathways.gmt').genes
+    tiny = externals[1].subset(externals[1].samples[:15])
+    years = tiny.os_years()
+    tiny.clinical['os_event'] = (years == years.max()).astype(int)
+    tiny.clinical['os_time'] = tiny.os_time.where(years != years.max(), tiny.os_time.max() + 1)
+    tiny.name = 'external-tiny'
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        problems = make_problems(trains, [externals[0], tiny], {'mid': 3.0}, prefix='four', genes=genes)
+        run = run_validation(problems, {'LR': lambda random_state=0: _Select(genes)}, n_repeats=1, n_splits=2, progress=False)
+    assert (run.folds.error == '').all() and run.folds.ev_auc.notna().all()
+    rows = run.cohort_folds[run.cohort_folds.cohort == 'external-tiny']
+    assert len(rows) == 2 and rows.ev_c_harrell.isna().all()
+
+
+def test_resumed_run_keeps_its_rows_per_cohort(four, tmp_path):
+    "Folds lost from the store are refitted; the rows per cohort come back the same, and none is left stale."
+    import sqlite3
+    (problem,), _ = _problems(four)
+    genes = load_collection(four.parent / 'pathways.gmt').genes
+    methods = {'LR': lambda random_state=0: _Select(genes)}
+    run = run_validation([problem], methods, n_repeats=1, n_splits=3, out_dir=tmp_path, progress=False)
+    with sqlite3.connect(tmp_path / 'run.sqlite') as db:
+        db.execute("DELETE FROM folds WHERE fold = 1")
+    again = run_validation([problem], methods, n_repeats=1, n_splits=3, out_dir=tmp_path, progress=False)
+    drop = lambda t: t.drop(columns='seconds').reset_index(drop=True)
+    pd.testing.assert_frame_equal(drop(again.cohort_folds), drop(run.cohort_folds))
+    table = pd.read_csv(tmp_path / 'folds.csv')
+    assert set(table.cohort) == {'pooled', 'train-A', 'train-B', 'external-A', 'external-B'}
+    assert len(table) == 3 * 5
+
+
+def test_training_cohort_reference_is_its_own_training_fold(four):
+    "A training cohort's IPCW metrics weight its held-out patients by its own patients' censoring in the training fold."
+    from survconvmixer.checks import survival_from_frame
+    from survconvmixer.metrics import survival_metrics
+    (problem,), _ = _problems(four)
+    genes = load_collection(four.parent / 'pathways.gmt').genes
+    factory = lambda random_state=0: _Select(genes)
+    run = run_validation([problem], {'LR': factory}, n_repeats=1, n_splits=3, progress=False)
+    task = fold_tasks([problem], ['LR'], 1, 3)[0]
+    tr, te = list(task.train_index), list(task.test_index)
+    fit = problem.y_train.iloc[tr].notna().to_numpy()
+    model = factory().fit(problem.X_train.iloc[tr][fit], problem.y_train.iloc[tr][fit].astype(int))
+    mine_te = (problem.cohort_train.iloc[te] == 'train-A').to_numpy()
+    mine_tr = (problem.cohort_train.iloc[tr] == 'train-A').to_numpy()
+    risk = model.predict_proba(problem.X_train.iloc[te][mine_te])[:, 1]
+    expected = survival_metrics(risk, survival_from_frame(problem.survival_train.iloc[te][mine_te]),
+                                survival_from_frame(problem.survival_train.iloc[tr][mine_tr]), 3.0,
+                                problem.y_train.iloc[te][mine_te].to_numpy(float), risk)
+    row = run.cohort_folds[(run.cohort_folds.cohort == 'train-A') & (run.cohort_folds.fold == 0)]
+    for metric in ('td_auc', 'c_uno', 'brier'):
+        assert row[f'iv_{metric}'].item() == pytest.approx(expected[metric], abs=1e-12), metric

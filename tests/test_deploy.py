@@ -287,3 +287,42 @@ def test_scikit_learn_baseline_trains_predicts_and_refuses_foreign_types(demo, t
     assert len(err) == 1 and 'does not trust' in err[0] and 'Foreign' in err[0], err
     assert main(['interpret', '--model', str(tmp_path / 'model'), '--expression', str(files['external_expression']),
                  '--out', str(tmp_path / 'x')]) == 2
+
+
+@pytest.mark.parametrize('method', ['LogisticRegression', 'KNN', 'SVM', 'RandomForest', 'MLP'])
+def test_every_scikit_learn_baseline_round_trips(demo, tmp_path, method):
+    "Each baseline's folder loads through skops with the package's trusted types and predicts what was trained."
+    model = train_model(demo.train, demo.pathways, {'mid': 3.0}, tmp_path / 'm', method=method, cut_folds=2,
+                        progress=False, params={'n_estimators': 50} if method == 'RandomForest' else None)
+    loaded = load_model(tmp_path / 'm')
+    np.testing.assert_allclose(predict(loaded, demo.external.expression, scaling='cohort').table.p_mid,
+                               predict(model, demo.external.expression, scaling='cohort').table.p_mid)
+
+
+def test_a_skops_file_naming_a_package_function_is_refused(demo, tmp_path):
+    "Trust is by exact type name: a file that calls any function of the package (or of scikit-learn) is refused."
+    import skops.io as sio
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from survconvmixer.deploy import load_estimator
+    from survconvmixer.validation import run_call
+    path = tmp_path / 'mid.skops'
+    sio.dump(Pipeline([('f', FunctionTransformer(run_call))]), path)
+    with pytest.raises(ValueError, match=r"does not trust \('survconvmixer.validation.run_call'\)"):
+        load_estimator(path, 'LogisticRegression')
+
+
+def test_gene_a_training_cohort_lacked_is_zero_for_its_new_patients(demo, tmp_path):
+    "A model of two cohorts, one without a pathway gene: reference scaling with that cohort's ranges gives the gene 0."
+    a, b = demo.train.subset(demo.train.samples[:120]), demo.train.subset(demo.train.samples[120:])
+    gene = demo.pathways.genes[0]
+    b = b.with_expression(b.expression.drop(columns=gene)); b.name = 'B'; a.name = 'A'
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = train_model([a, b], demo.pathways, {'mid': 3.0}, tmp_path / 'm', method='LogisticRegression',
+                            cut_folds=2, progress=False)
+    loaded = load_model(tmp_path / 'm')
+    new = demo.external.expression.copy()
+    assert loaded.scaler(cohort='B').transform(new[loaded.genes])[gene].eq(0).all()
+    assert not loaded.scaler(cohort='A').transform(new[loaded.genes])[gene].eq(0).all()
