@@ -21,14 +21,15 @@ __all__ = ['MODEL_FORMAT', 'KERAS_TRAINABLE', 'SKOPS_TRAINABLE', 'TRAINABLE', 'S
 # %% ../nbs/09a_deploy.ipynb #bcdb45c6
 MODEL_FORMAT = 1                                   # the model folder's layout version, in model.json
 KERAS_TRAINABLE = ('SurvConvMixer', 'SurvConvMixerConv1D', 'SurvConvMixerHazard')
-SKOPS_TRAINABLE = ('LogisticRegression', 'KNN', 'SVM', 'RandomForest', 'MLP')    # scikit-learn pipelines, via skops
+SKOPS_TRAINABLE = ('LogisticRegression', 'KNN', 'SVM', 'RandomForest', 'MLP', 'RandomSurvivalForest')  # via skops
 TRAINABLE = KERAS_TRAINABLE + SKOPS_TRAINABLE
-SURVIVAL_TRAINABLE = ('SurvConvMixerHazard',)      # one model for every horizon, fitted on every patient's OS
+SURVIVAL_TRAINABLE = ('SurvConvMixerHazard', 'RandomSurvivalForest')   # one model for every horizon, fitted on OS
 TRUSTED_TYPES = frozenset({                        # beyond skops' defaults, the only types a .skops file may hold
     'survconvmixer.baselines.PathwayGeneSelector', 'survconvmixer.pathways.Pathway',
     'survconvmixer.pathways.PathwayCollection', 'sklearn.calibration._CalibratedClassifier',
     'sklearn.calibration._SigmoidCalibration', 'sklearn.neural_network._stochastic_optimizers.AdamOptimizer',
-    'sklearn.tree._tree.Tree'})
+    'sklearn.tree._tree.Tree', 'survconvmixer.baselines.RandomSurvivalForestRisk',
+    'sksurv.ensemble.forest.RandomSurvivalForest', 'sksurv.tree.tree.SurvivalTree'})
 SCALING_POLICIES = ('reference', 'cohort')
 MIN_COHORT = 20                                    # fewest new patients `cohort` scaling accepts
 CLIPPED_WARNING = 0.05                             # `reference` scaling: warn above this share clipped
@@ -130,7 +131,9 @@ def _fit_survival(method: str, cohort, pathways, horizons: dict[str, float], sca
     from survconvmixer.validation import set_horizon
     years = list(horizons.values())
     factory = method_factories([method], pathways, **options)[method]
-    make = lambda: factory(random_state=seed, **{'horizons': tuple(years), 'horizon': years[0], **params})
+    takes = factory(random_state=seed, **params).get_params()             # the horizon parameters it has
+    horizon_params = {k: v for k, v in (('horizons', tuple(years)), ('horizon', years[0])) if k in takes}
+    make = lambda: factory(random_state=seed, **{**horizon_params, **params})
     X = scaled.loc[cohort.samples]
     event = cohort.os_event.to_numpy().astype(bool)
     if event.sum() < max(cut_folds, 2):

@@ -289,14 +289,19 @@ def test_scikit_learn_baseline_trains_predicts_and_refuses_foreign_types(demo, t
                  '--out', str(tmp_path / 'x')]) == 2
 
 
-@pytest.mark.parametrize('method', ['LogisticRegression', 'KNN', 'SVM', 'RandomForest', 'MLP'])
+@pytest.mark.parametrize('method', ['LogisticRegression', 'KNN', 'SVM', 'RandomForest', 'MLP', 'RandomSurvivalForest'])
 def test_every_scikit_learn_baseline_round_trips(demo, tmp_path, method):
     "Each baseline's folder loads through skops with the package's trusted types and predicts what was trained."
-    model = train_model(demo.train, demo.pathways, {'mid': 3.0}, tmp_path / 'm', method=method, cut_folds=2,
-                        progress=False, params={'n_estimators': 50} if method == 'RandomForest' else None)
+    params = {'RandomForest': {'n_estimators': 50}, 'RandomSurvivalForest': {'n_estimators': 20, 'min_samples_leaf': 20}}
+    horizons = {'mid': 3.0, 'long': 5.0}
+    model = train_model(demo.train, demo.pathways, horizons, tmp_path / 'm', method=method, cut_folds=2,
+                        progress=False, params=params.get(method))
     loaded = load_model(tmp_path / 'm')
-    np.testing.assert_allclose(predict(loaded, demo.external.expression, scaling='cohort').table.p_mid,
-                               predict(model, demo.external.expression, scaling='cohort').table.p_mid)
+    expected = {'survival.skops'} if method == 'RandomSurvivalForest' else {'mid.skops', 'long.skops'}
+    assert {p.name for p in (tmp_path / 'm').glob('*.skops')} == expected
+    new, old = (predict(m, demo.external.expression, scaling='cohort').table for m in (loaded, model))
+    for h in horizons: np.testing.assert_allclose(new[f'p_{h}'], old[f'p_{h}'])
+    if method == 'RandomSurvivalForest': assert (new.p_mid <= new.p_long + 1e-12).all()   # one survival curve
 
 
 def test_a_skops_file_naming_a_package_function_is_refused(demo, tmp_path):
