@@ -55,3 +55,12 @@ def test_hazard_comparison_writes_every_fold_of_every_method(tmp_path):
     # the survival baseline trains on every patient of a fold, the classifier on the labelled ones only
     n = table.pivot_table(index=['problem', 'repeat', 'fold'], columns='method', values='n_train')
     assert (n.CoxNet >= n.LogisticRegression).all() and (n.CoxNet > n.LogisticRegression).any()
+
+
+def test_recipe_ensemble_runs_the_three_configurations_on_the_same_folds(tmp_path):
+    out = tmp_path / 'ens.csv'
+    assert load('recipe_ensemble').main(['--n-train', '160', '--seeds', '0', '--repeats', '1', '--folds', '2',
+                                         '--steps-scale', '0.01', '--n-jobs', '1', '--out', str(out)]) == 0
+    table = pd.read_csv(out)
+    assert set(table.method) == set(load('recipe_ensemble').CONFIGS) and len(table) == 3 * 2 * 2
+    assert table.groupby('method').size().nunique() == 1 and table.iv_auc.between(0, 1).all()
