@@ -45,17 +45,10 @@ def test_folds_are_stratified_on_cohort_and_label(four):
 
 def test_per_cohort_metrics_equal_a_hand_refit(four):
     "A training cohort's IV row is the AUC on its own held-out patients; an external cohort's EV row on its own patients."
-    (problem,), _ = _problems(four)
-    genes = load_collection(four.parent / 'pathways.gmt').genes
-    factory = lambda random_state=0: _Select(genes)
-    run = run_validation([problem], {'LR': factory}, n_repeats=1, n_splits=3, progress=False)
+    problem, run, model, tr, te = _run_and_refit(four, fold=1)
     rows = run.cohort_folds
     assert set(zip(rows.cohort, rows.role)) == {('train-A', 'train'), ('train-B', 'train'),
                                                 ('external-A', 'external'), ('external-B', 'external')}
-    task = fold_tasks([problem], ['LR'], 1, 3)[1]
-    tr, te = list(task.train_index), list(task.test_index)
-    fit = problem.y_train.iloc[tr].notna().to_numpy()
-    model = factory().fit(problem.X_train.iloc[tr][fit], problem.y_train.iloc[tr][fit].astype(int))
     held = problem.X_train.iloc[te]
     mine = (problem.cohort_train.iloc[te] == 'train-B').to_numpy() & problem.y_train.iloc[te].notna().to_numpy()
     expected = roc_auc_score(problem.y_train.iloc[te][mine].astype(int), model.predict_proba(held[mine])[:, 1])
@@ -67,6 +60,19 @@ def test_per_cohort_metrics_equal_a_hand_refit(four):
     row = rows[(rows.cohort == 'external-A') & (rows.fold == 1)]
     assert row.ev_auc.item() == pytest.approx(expected, abs=1e-12) and np.isnan(row.iv_auc.item())
 
+
+def _run_and_refit(four, fold: int):
+    """A 1 x 3-fold run of a pathway-gene logistic regression on the 3-year problem, and fold `fold` refitted by hand:
+    (problem, run, the refitted model, its training rows, its held-out rows)."""
+    (problem,), _ = _problems(four)
+    genes = load_collection(four.parent / 'pathways.gmt').genes
+    factory = lambda random_state=0: _Select(genes)
+    run = run_validation([problem], {'LR': factory}, n_repeats=1, n_splits=3, progress=False)
+    task = fold_tasks([problem], ['LR'], 1, 3)[fold]
+    tr, te = list(task.train_index), list(task.test_index)
+    fit = problem.y_train.iloc[tr].notna().to_numpy()
+    model = factory().fit(problem.X_train.iloc[tr][fit], problem.y_train.iloc[tr][fit].astype(int))
+    return problem, run, model, tr, te
 
 class _Select(LogisticRegression):
     "A logistic regression on the pathway genes (by name)."
@@ -361,14 +367,7 @@ def test_training_cohort_reference_is_its_own_training_fold(four):
     "A training cohort's IPCW metrics weight its held-out patients by its own patients' censoring in the training fold."
     from survconvmixer.checks import survival_from_frame
     from survconvmixer.metrics import survival_metrics
-    (problem,), _ = _problems(four)
-    genes = load_collection(four.parent / 'pathways.gmt').genes
-    factory = lambda random_state=0: _Select(genes)
-    run = run_validation([problem], {'LR': factory}, n_repeats=1, n_splits=3, progress=False)
-    task = fold_tasks([problem], ['LR'], 1, 3)[0]
-    tr, te = list(task.train_index), list(task.test_index)
-    fit = problem.y_train.iloc[tr].notna().to_numpy()
-    model = factory().fit(problem.X_train.iloc[tr][fit], problem.y_train.iloc[tr][fit].astype(int))
+    problem, run, model, tr, te = _run_and_refit(four, fold=0)
     mine_te = (problem.cohort_train.iloc[te] == 'train-A').to_numpy()
     mine_tr = (problem.cohort_train.iloc[tr] == 'train-A').to_numpy()
     risk = model.predict_proba(problem.X_train.iloc[te][mine_te])[:, 1]
