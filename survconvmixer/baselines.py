@@ -4,7 +4,8 @@
 
 # %% ../nbs/06_baselines.ipynb #f30eef1a
 from __future__ import annotations
-import warnings
+import json, warnings
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -319,6 +320,19 @@ class GeneExpImgTLClassifier(KerasClassifier):
 
     _inputs = transform_images
 
+    def _saved_state(self) -> dict:
+        "What `save` writes beyond the network: the treemap layout (the pixel weights follow from it) and the MI."
+        return {'layout': self.layout_.reset_index().to_dict(orient='list'),
+                'mutual_information': {'genes': self.mi_.index.tolist(), 'values': self.mi_.tolist()}}
+
+    def _restore_state(self, meta: dict):
+        "The layout, its pixel weights, the selected genes and their mutual information."
+        self.layout_ = pd.DataFrame(meta['layout']).set_index('gene')
+        self.selected_genes_ = list(self.layout_.index)
+        self.pixel_weights_ = treemap_pixel_weights(self.layout_, self.image_side)
+        mi = meta['mutual_information']
+        self.mi_ = pd.Series(mi['values'], index=pd.Index(mi['genes'], dtype=object), name='mutual_information')
+
     def _build_network(self, shape, seeds: LayerSeeds):
         L = keras.layers
         inputs = keras.Input(shape=shape)
@@ -393,6 +407,27 @@ class PathCNNClassifier(KerasClassifier):
 
     _inputs = transform_images
 
+    _PCA_STATE = ('mean_', 'components_', 'explained_variance_', 'explained_variance_ratio_', 'singular_values_')
+
+    def _saved_state(self) -> dict:
+        "What `save` writes beyond the network: each pathway's fitted PCA (None for a constant pathway)."
+        pcas = [None if pca is None else {'n_samples': int(pca.n_samples_), 'noise_variance': float(pca.noise_variance_),
+                                          **{k: pca.__dict__[k].tolist() for k in self._PCA_STATE}}
+                for pca in self.pcas_]
+        return {'pcas': pcas, 'padded_pathways': self.padded_pathways_}
+
+    def _restore_state(self, meta: dict):
+        "Each pathway's PCA, rebuilt from its fitted arrays (the same projection as the fitted one)."
+        self.pcas_ = []
+        for state in meta['pcas']:
+            if state is None: self.pcas_.append(None); continue
+            pca = PCA(n_components=len(state['components_']), svd_solver='full')
+            for k in self._PCA_STATE: setattr(pca, k, np.asarray(state[k], dtype=float))
+            pca.n_components_, pca.n_features_in_ = len(state['components_']), len(state['mean_'])
+            pca.n_samples_, pca.noise_variance_ = state['n_samples'], state['noise_variance']
+            self.pcas_.append(pca)
+        self.padded_pathways_ = meta['padded_pathways']
+
     def _build_network(self, shape, seeds: LayerSeeds):
         L = keras.layers
         inputs = keras.Input(shape=shape)
@@ -447,13 +482,14 @@ def select_pathway_genes(estimator, X: pd.DataFrame) -> np.ndarray:
     if hasattr(estimator.selector_, 'feature_names_in_'): estimator.feature_names_in_ = estimator.selector_.feature_names_in_
     return np.asarray(estimator.selector_.transform(X))
 
-class CoxElasticNetRisk(SurvivalMixin, BaseEstimator):
-    "Cox proportional hazards with an elastic-net penalty on the pathway genes; `predict` = risk score."
+class CoxElasticNetRisk(HorizonSurvivalMixin, BaseEstimator):
+    """Cox proportional hazards with an elastic-net penalty on the pathway genes; `predict` = risk score,
+    `predict_proba(X)[:, 1]` = 1 - S(horizon | x) with Breslow's baseline hazard."""
 
-    def __init__(self, pathways: PathwayCollection, l1_ratio: float = 0.5, alpha: float | None = None,
-                 n_alphas: int = 50, alpha_min_ratio: float = 0.01, cv: int = 5, random_state: int | None = 0,
-                 max_iter: int = 100000):
-        self.pathways, self.l1_ratio, self.alpha, self.n_alphas = pathways, l1_ratio, alpha, n_alphas
+    def __init__(self, pathways: PathwayCollection, horizon: float | None = 3.0, l1_ratio: float = 0.5,
+                 alpha: float | None = None, n_alphas: int = 50, alpha_min_ratio: float = 0.01, cv: int = 5,
+                 random_state: int | None = 0, max_iter: int = 100000):
+        self.pathways, self.horizon, self.l1_ratio, self.alpha, self.n_alphas = pathways, horizon, l1_ratio, alpha, n_alphas
         self.alpha_min_ratio, self.cv, self.random_state, self.max_iter = alpha_min_ratio, cv, random_state, max_iter
 
     def _coxnet(self, alphas=None):
@@ -492,15 +528,72 @@ class CoxElasticNetRisk(SurvivalMixin, BaseEstimator):
                           f"no longer improved); the coefficients there are used for alpha={self.alpha_:.3g}", stacklevel=2)
         self.model_ = model
         n_genes = values.shape[1]  # coefficients at alpha_: risk of each unit vector minus the risk at 0
-        self.coef_ = pd.Series(model.predict(np.eye(n_genes), alpha=self.alpha_) -
-                               model.predict(np.zeros((1, n_genes)), alpha=self.alpha_),
+        self.offset_ = float(model.predict(np.zeros((1, n_genes)), alpha=self.alpha_)[0])
+        self.coef_ = pd.Series(model.predict(np.eye(n_genes), alpha=self.alpha_) - self.offset_,
                                index=self.selector_.genes_, name='coef')
+        self._fit_baseline(self._risk(values), event, time)
+        self.classes_ = np.array([0, 1])
         return self
 
+    def _fit_baseline(self, risk: np.ndarray, event: np.ndarray, time: np.ndarray):
+        "Breslow's estimate of the cumulative baseline hazard H0(t) from the training rows' risk scores."
+        from sksurv.linear_model.coxph import BreslowEstimator
+        breslow = BreslowEstimator().fit(risk, event, time).cum_baseline_hazard_
+        self.baseline_times_, self.baseline_cumhazard_ = np.asarray(breslow.x, float), np.asarray(breslow.y, float)
+
+    def _risk(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(values, dtype=float) @ self.coef_.to_numpy() + self.offset_
+
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        "Linear risk score (log relative hazard): higher = riskier."
-        check_is_fitted(self, 'model_')
-        return np.asarray(self.model_.predict(np.asarray(self.selector_.transform(X)), alpha=self.alpha_), dtype=float)
+        "Linear risk score (log relative hazard) at `alpha_`: higher = riskier."
+        check_is_fitted(self, 'coef_')
+        return self._risk(self.selector_.transform(X))
+
+    def predict_survival(self, X: pd.DataFrame, times) -> pd.DataFrame:
+        "S(t | x) = exp(-H0(t) exp(risk)): one row per sample, one column per time (years); H0 is Breslow's step function."
+        check_is_fitted(self, 'baseline_cumhazard_')
+        at = np.searchsorted(self.baseline_times_, np.atleast_1d(np.asarray(times, float)), side='right') - 1
+        h0 = np.where(at >= 0, self.baseline_cumhazard_[np.maximum(at, 0)], 0.0)
+        s = np.exp(-np.outer(np.exp(self.predict(X)), h0))
+        return pd.DataFrame(s, index=getattr(X, 'index', None), columns=pd.Index(np.atleast_1d(times), name='years'))
+
+    def save(self, path: str | Path) -> Path:
+        """Write what predicts (pathways, genes, coefficients at `alpha_`, the baseline hazard) to a JSON file, which
+        `load` reads without running code from it. The regularisation path (`model_`, `cv_scores_`) is not kept."""
+        check_is_fitted(self, 'coef_')
+        path = Path(path)
+        if path.suffix != '.json': raise ValueError("the CoxNet model file name must end with .json")
+        sel = self.selector_
+        meta = {'estimator': 'CoxElasticNetRisk', 'params': {k: v for k, v in self.get_params().items() if k != 'pathways'},
+                'pathways': self.pathways.to_dict(), 'genes': sel.genes_, 'missing_genes': sel.missing_genes_,
+                'feature_names_in': list(getattr(sel, 'feature_names_in_', [])), 'n_features_in': sel.n_features_in_,
+                'alpha': self.alpha_, 'coef': self.coef_.tolist(), 'offset': self.offset_,
+                'baseline_times': self.baseline_times_.tolist(), 'baseline_cumhazard': self.baseline_cumhazard_.tolist()}
+        path.write_text(json.dumps(meta, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> 'CoxElasticNetRisk':
+        "Read a model written by `save` (plain JSON: no code runs); it predicts as the fitted one did."
+        path = Path(path)
+        if not path.is_file(): raise FileNotFoundError(f"model file not found: {path}")
+        try:
+            meta = json.loads(path.read_text())
+            if meta.get('estimator') != 'CoxElasticNetRisk': raise KeyError('estimator')
+            est = cls(pathways=PathwayCollection.from_dict(meta['pathways']), **meta['params'])
+            sel = PathwayGeneSelector(est.pathways)
+            sel.genes_, sel.missing_genes_, sel.n_features_in_ = meta['genes'], meta['missing_genes'], meta['n_features_in']
+            if meta['feature_names_in']: sel.feature_names_in_ = np.asarray(meta['feature_names_in'], dtype=object)
+            est.selector_, est.n_features_in_ = sel, sel.n_features_in_
+            if meta['feature_names_in']: est.feature_names_in_ = sel.feature_names_in_
+            est.alpha_, est.offset_ = float(meta['alpha']), float(meta['offset'])
+            est.coef_ = pd.Series(meta['coef'], index=pd.Index(meta['genes'], dtype=object), name='coef', dtype=float)
+            est.baseline_times_ = np.asarray(meta['baseline_times'], float)
+            est.baseline_cumhazard_ = np.asarray(meta['baseline_cumhazard'], float)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ValueError(f"{path} is not a readable CoxNet model file ({type(e).__name__}: {e}); refit it") from None
+        est.classes_ = np.array([0, 1])
+        return est
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         "Same as `predict`: the risk score."

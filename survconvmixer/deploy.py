@@ -13,17 +13,20 @@ from .checks import show_items
 from .data import MISSING_GENES, GeneScaler
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'KERAS_TRAINABLE', 'SKOPS_TRAINABLE', 'TRAINABLE', 'SURVIVAL_TRAINABLE', 'TRUSTED_TYPES',
-           'SCALING_POLICIES', 'MIN_COHORT', 'CLIPPED_WARNING', 'reference_scaler', 'TrainedModel', 'check_model_out',
-           'save_estimator', 'load_estimator', 'train_model', 'load_model', 'Predictions', 'scale_new_patients',
-           'predict', 'evaluate_predictions', 'read_expression', 'PatientMaps', 'explain', 'write_demo_files']
+__all__ = ['MODEL_FORMAT', 'EXPLAINABLE', 'KERAS_TRAINABLE', 'SKOPS_TRAINABLE', 'JSON_TRAINABLE', 'TRAINABLE',
+           'SURVIVAL_TRAINABLE', 'TRUSTED_TYPES', 'SCALING_POLICIES', 'MIN_COHORT', 'CLIPPED_WARNING',
+           'reference_scaler', 'TrainedModel', 'check_model_out', 'save_estimator', 'load_estimator', 'train_model',
+           'load_model', 'Predictions', 'scale_new_patients', 'predict', 'evaluate_predictions', 'read_expression',
+           'PatientMaps', 'explain', 'write_demo_files']
 
 # %% ../nbs/09a_deploy.ipynb #bcdb45c6
 MODEL_FORMAT = 1                                   # the model folder's layout version, in model.json
-KERAS_TRAINABLE = ('SurvConvMixer', 'SurvConvMixerConv1D', 'SurvConvMixerHazard')
+EXPLAINABLE = ('SurvConvMixer', 'SurvConvMixerConv1D', 'SurvConvMixerHazard')      # Grad-CAM maps (`explain`)
+KERAS_TRAINABLE = EXPLAINABLE + ('GeneExpImgTL', 'PathCNN')                      # a .keras network + its .json
 SKOPS_TRAINABLE = ('LogisticRegression', 'KNN', 'SVM', 'RandomForest', 'MLP', 'RandomSurvivalForest')  # via skops
-TRAINABLE = KERAS_TRAINABLE + SKOPS_TRAINABLE
-SURVIVAL_TRAINABLE = ('SurvConvMixerHazard', 'RandomSurvivalForest')   # one model for every horizon, fitted on OS
+JSON_TRAINABLE = ('CoxNet',)                                                     # plain JSON (coefficients)
+TRAINABLE = KERAS_TRAINABLE + SKOPS_TRAINABLE + JSON_TRAINABLE
+SURVIVAL_TRAINABLE = ('SurvConvMixerHazard', 'RandomSurvivalForest', 'CoxNet')   # one model for every horizon, fitted on OS
 TRUSTED_TYPES = frozenset({                        # beyond skops' defaults, the only types a .skops file may hold
     'survconvmixer.baselines.PathwayGeneSelector', 'survconvmixer.pathways.Pathway',
     'survconvmixer.pathways.PathwayCollection', 'sklearn.calibration._CalibratedClassifier',
@@ -164,7 +167,10 @@ def _model_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in ('.keras', '.json', '.skops') and p.name != 'manifest.json')
 
 def save_estimator(estimator, stem: Path) -> str:
-    "Write a fitted estimator next to `stem`: Keras format for a network, skops for a scikit-learn pipeline; the file name."
+    """Write a fitted estimator next to `stem`: Keras format (+ JSON) for a network, JSON for the Cox elastic net,
+    skops for a scikit-learn pipeline; the file name."""
+    from survconvmixer.baselines import CoxElasticNetRisk
+    if isinstance(estimator, CoxElasticNetRisk): return estimator.save(stem.with_suffix('.json')).name
     if hasattr(estimator, 'save'):
         estimator.save(stem.with_suffix('.keras'))
         return stem.with_suffix('.keras').name
@@ -182,9 +188,13 @@ def load_estimator(path: Path, method: str):
             raise ValueError(f"{path} holds types this package does not trust ({show_items(foreign)}): it was not "
                              "written by `survconvmixer train`; retrain")
         return sio.load(path, trusted=types)
+    from survconvmixer.baselines import CoxElasticNetRisk, GeneExpImgTLClassifier, PathCNNClassifier
     from survconvmixer.hazard import SurvConvMixerHazard
     from survconvmixer.model import SurvConvMixerClassifier
-    return (SurvConvMixerHazard if method in SURVIVAL_TRAINABLE else SurvConvMixerClassifier).load(path)
+    if path.suffix == '.json': return CoxElasticNetRisk.load(path)
+    keras_class = {'SurvConvMixerHazard': SurvConvMixerHazard, 'GeneExpImgTL': GeneExpImgTLClassifier,
+                   'PathCNN': PathCNNClassifier}.get(method, SurvConvMixerClassifier)
+    return keras_class.load(path)
 
 # %% ../nbs/09a_deploy.ipynb #5e8f7189
 def _gene_ranges(cohort, genes: list[str]) -> dict:
@@ -474,9 +484,9 @@ def explain(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'refer
     from survconvmixer.validation import set_horizon
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"--nan-policy must be one of {', '.join(NAN_POLICIES)}, not {nan_policy!r}")
-    if model.method not in KERAS_TRAINABLE:
-        raise ValueError(f"interpret explains a network's Grad-CAM maps; a {model.method} model has none "
-                         f"(train one of {', '.join(KERAS_TRAINABLE)})")
+    if model.method not in EXPLAINABLE:
+        raise ValueError(f"interpret explains SurvConvMixer's Grad-CAM maps on pathway images; a {model.method} model "
+                         f"has none (train one of {', '.join(EXPLAINABLE)})")
     expression = expression_frame(expression, 'explain')
     measured = set(expression.columns)
     kept = _apply_nan_policy(expression[[g for g in model.genes if g in measured]], nan_policy, 'new patients')

@@ -158,5 +158,8 @@ class SurvConvMixerHazard(HorizonSurvivalMixin, SurvConvMixerClassifier):
         "Risk score: the probability of death by `horizon` (higher = riskier)."
         return self.predict_proba(X)[:, 1]
 
-    def _saved_state(self) -> dict: return {'breaks': self.breaks_.tolist()}
-    def _restore_state(self, meta: dict): self.breaks_ = np.asarray(meta['breaks'], dtype=float)
+    def _saved_state(self) -> dict: return {**super()._saved_state(), 'breaks': self.breaks_.tolist()}
+
+    def _restore_state(self, meta: dict):
+        super()._restore_state(meta)
+        self.breaks_ = np.asarray(meta['breaks'], dtype=float)

@@ -176,39 +176,10 @@ class SurvConvMixerClassifier(KerasClassifier):
                                    slot_embedding=self.slot_embedding)
 
     def _saved_state(self) -> dict:
-        "Fitted state, beyond the network and the parameters, that `save` writes (subclasses add theirs)."
-        return {}
+        "What `save` writes beyond the network and the parameters: the pathway genes the training data lacked."
+        return {'missing_genes': self.missing_genes_}
 
     def _restore_state(self, meta: dict):
-        "Restore what `_saved_state` wrote."
-
-    def save(self, path: str | Path) -> Path:
-        "Save the fitted network (`.keras`) and, beside it, the estimator's parameters and pathways (`.json`)."
-        check_is_fitted(self, 'model_')
-        path = Path(path)
-        if path.suffix != '.keras': raise ValueError("the model file name must end with .keras")
-        self.model_.save(path)
-        params = {k: v for k, v in self.get_params().items() if k != 'pathways'}
-        meta = {'params': params, 'pathways': self.pathways.to_dict(), 'classes': self.classes_.tolist(),
-                'missing_genes': self.missing_genes_, 'n_features_in': self.n_features_in_, **self._saved_state(),
-                'feature_names_in': list(getattr(self, 'feature_names_in_', []))}
-        path.with_suffix('.json').write_text(json.dumps(meta, indent=1))
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> 'SurvConvMixerClassifier':
-        "Load a model saved by `save` (Keras safe mode: no arbitrary code is deserialised)."
-        path = Path(path)
-        for p in (path, path.with_suffix('.json')):
-            if not p.exists(): raise FileNotFoundError(f"model file not found: {p}")
-        meta = json.loads(path.with_suffix('.json').read_text())
-        est = cls(pathways=PathwayCollection.from_dict(meta['pathways']), **meta['params'])
-        est.layout_ = PathwayImageLayout.from_collection(est.pathways)
-        try: est.model_ = keras.saving.load_model(path, safe_mode=True)
-        except Exception as e:
-            raise ValueError(f"{path} is not a readable SurvConvMixer model file ({type(e).__name__}); refit it") from None
-        est.classes_, est.missing_genes_ = np.array(meta['classes']), meta['missing_genes']
-        est._restore_state(meta)
-        est.n_features_in_ = meta.get('n_features_in', len(meta.get('feature_names_in', [])))
-        if meta.get('feature_names_in'): est.feature_names_in_ = np.asarray(meta['feature_names_in'], dtype=object)
-        return est
+        "The image layout (from the pathways) and the missing genes."
+        self.layout_ = PathwayImageLayout.from_collection(self.pathways)
+        self.missing_genes_ = meta['missing_genes']

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
+from pathlib import Path
 from .checks import binary_labels, expression_frame
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -324,3 +325,43 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         tags.non_deterministic = self.random_state is None
         tags.classifier_tags.multi_class = False    # binary: death by the horizon or not
         return tags
+
+    def _saved_state(self) -> dict:
+        "Fitted state, beyond the network and the parameters, that `save` writes (JSON-ready; subclasses add theirs)."
+        return {}
+
+    def _restore_state(self, meta: dict):
+        "Restore what `_saved_state` wrote."
+
+    def save(self, path: str | Path) -> Path:
+        """Save the fitted network (`.keras`) and, beside it, the estimator's parameters, pathways and fitted input
+        transform (`.json`): two files that load without running code from them (`load`)."""
+        check_is_fitted(self, 'model_')
+        path = Path(path)
+        if path.suffix != '.keras': raise ValueError("the model file name must end with .keras")
+        self.model_.save(path)
+        params = {k: v for k, v in self.get_params().items() if k != 'pathways'}
+        meta = {'params': params, 'pathways': self.pathways.to_dict(), 'classes': self.classes_.tolist(),
+                'n_features_in': self.n_features_in_, **self._saved_state(),
+                'feature_names_in': list(getattr(self, 'feature_names_in_', []))}
+        path.with_suffix('.json').write_text(json.dumps(meta, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> 'KerasClassifier':
+        "Load a model saved by `save` (Keras safe mode: no arbitrary code is deserialised)."
+        from survconvmixer.pathways import PathwayCollection
+        path = Path(path)
+        for p in (path, path.with_suffix('.json')):
+            if not p.exists(): raise FileNotFoundError(f"model file not found: {p}")
+        meta = json.loads(path.with_suffix('.json').read_text())
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in meta['params'].items()}  # JSON made tuples lists
+        est = cls(pathways=PathwayCollection.from_dict(meta['pathways']), **params)
+        try: est.model_ = keras.saving.load_model(path, safe_mode=True)
+        except Exception as e:
+            raise ValueError(f"{path} is not a readable {cls._who} model file ({type(e).__name__}); refit it") from None
+        est.classes_ = np.array(meta['classes'])
+        est.n_features_in_ = meta.get('n_features_in', len(meta.get('feature_names_in', [])))
+        if meta.get('feature_names_in'): est.feature_names_in_ = np.asarray(meta['feature_names_in'], dtype=object)
+        est._restore_state(meta)
+        return est

@@ -271,6 +271,11 @@ def _fit_fold(task: FoldTask, problem: Problem, factory: Callable, scaling: str)
     estimator.fit(problem.X_train.iloc[fit_rows], problem.y_train.iloc[fit_rows].astype(int).to_numpy())
     return estimator, fit_rows
 
+def _explained(estimator) -> bool:
+    "Whether the fold model is one interpretation explains (Grad-CAM on pathway images: SurvConvMixer and its variants)."
+    from survconvmixer.model import SurvConvMixerClassifier
+    return isinstance(estimator, SurvConvMixerClassifier)
+
 def _score_fold(task: FoldTask, problem: Problem, estimator, fit_rows: np.ndarray, seconds: float,
                 model_dir: str | Path | None) -> FoldResult:
     "IV and EV metrics of a fitted estimator at the task's problem, as one row (and its external predictions)."
@@ -283,7 +288,7 @@ def _score_fold(task: FoldTask, problem: Problem, estimator, fit_rows: np.ndarra
     if problem.X_external is not None:
         ev, external = _score_patients(estimator, problem.X_external, problem.y_external, problem.survival_external,
                                        problem.survival_external, h)
-    if model_dir is not None and hasattr(estimator, 'save'):
+    if model_dir is not None and _explained(estimator):
         Path(model_dir).mkdir(parents=True, exist_ok=True)
         estimator.save(task.model_path(model_dir))
     n_ext = (problem.y_external.notna().sum(), len(problem.y_external)) if problem.X_external is not None else (0, 0)
@@ -627,7 +632,9 @@ def run_validation(problems: list[Problem], methods: dict[str, Callable], n_repe
                    deterministic_ops: bool = False) -> ValidationRun:
     """Run every fold of every (problem, method). `methods`: name -> factory(random_state=...) -> estimator. With
     `out_dir`, finished folds are stored at once (`run.sqlite`, then `folds.csv`) and skipped on rerun.
-    `deterministic_ops` switches TensorFlow's op determinism on in the processes that fit (the training page)."""
+    `deterministic_ops` switches TensorFlow's op determinism on in the processes that fit (the training page).
+    `save_models` (with `out_dir`) saves the fold models that interpretation explains (SurvConvMixer and its variants)
+    in `out_dir/models`."""
     from joblib import Parallel, delayed, parallel_config
     from tqdm.auto import tqdm
     by_name = {p.name: p for p in problems}

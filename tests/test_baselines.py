@@ -315,6 +315,20 @@ def test_selector_order_fill_and_warning(data):
     with pytest.raises(ValueError, match=r"'TR004' for gene\(s\) 'P1G0'"): sel.transform(bad)
 
 
+def test_coxnet_survival_curve_is_scikit_survivals_breslow_estimate(data):
+    "S(t | x) of CoxNet equals scikit-survival's own Breslow baseline at the chosen penalty; predict_proba is 1 - S(h)."
+    from sksurv.linear_model import CoxnetSurvivalAnalysis
+    est = _fit(METHODS['CoxNet'](data['pw'], quick=True), data)
+    X_a = data['Xtr'][est.selector_.genes_].to_numpy()
+    by_hand = CoxnetSurvivalAnalysis(l1_ratio=0.5, n_alphas=20, alpha_min_ratio=0.01, fit_baseline_model=True).fit(X_a, data['str'])
+    times = [0.5, 1.0, 2.0, 3.0]
+    curves = by_hand.predict_survival_function(data['Xex'][est.selector_.genes_].to_numpy(), alpha=est.alpha_)
+    expected = np.array([[fn(t) for t in times] for fn in curves])
+    np.testing.assert_allclose(est.predict_survival(data['Xex'], times).to_numpy(), expected, rtol=1e-4, atol=1e-6)
+    est.set_params(horizon=2.0)
+    np.testing.assert_allclose(est.predict_proba(data['Xex'])[:, 1], 1 - expected[:, 2], rtol=1e-4, atol=1e-6)
+
+
 def test_label_and_survival_input_errors(data):
     with pytest.raises(TypeError, match='needs survival data'):
         METHODS['CoxNet'](data['pw'], quick=True).fit(data['Xtr'], data['ytr'])
@@ -324,7 +338,7 @@ def test_label_and_survival_input_errors(data):
         _make('GeneExpImgTL', data['pw']).fit(data['Xtr'], data['ytr'].mask(data['ytr'].index.str.endswith('7'), 2))
     with pytest.raises(ValueError, match='no label for 1 sample'):
         METHODS['PathCNN'](data['pw'], quick=True).fit(data['Xtr'], data['ytr'].iloc[1:])
-    assert is_survival_estimator(CoxElasticNetRisk(data['pw'])) and not hasattr(CoxElasticNetRisk, 'predict_proba')
+    assert is_survival_estimator(CoxElasticNetRisk(data['pw']))
     assert not is_survival_estimator(METHODS['PathCNN'](data['pw']))
 
 

@@ -150,8 +150,8 @@ def test_train_refuses_what_it_cannot_save_and_a_used_folder(demo, tmp_path, cap
     (tmp_path / 'used').mkdir(); (tmp_path / 'used' / 'x').write_text('x')
     assert main(['train', '--out', str(tmp_path / 'used'), '--horizons', '3', '--n-train', '100']) == 2
     assert 'exists and is not empty' in capsys.readouterr().err
-    assert main(['train', '--out', str(tmp_path / 'm'), '--method', 'CoxNet']) == 2
-    assert "invalid choice: 'CoxNet'" in capsys.readouterr().err
+    assert main(['train', '--out', str(tmp_path / 'm'), '--method', 'Cox']) == 2
+    assert "invalid choice: 'Cox'" in capsys.readouterr().err
     assert main(['train', '--out', str(tmp_path / 'm'), '--cut-folds', '1']) == 2
     assert '--cut-folds must be at least 2' in capsys.readouterr().err
 
@@ -331,3 +331,48 @@ def test_gene_a_training_cohort_lacked_is_zero_for_its_new_patients(demo, tmp_pa
     new = demo.external.expression.copy()
     assert loaded.scaler(cohort='B').transform(new[loaded.genes])[gene].eq(0).all()
     assert not loaded.scaler(cohort='A').transform(new[loaded.genes])[gene].eq(0).all()
+
+
+@pytest.mark.parametrize('method', ['GeneExpImgTL', 'PathCNN', 'CoxNet'])
+def test_keras_baselines_and_coxnet_train_and_round_trip(demo, tmp_path, method):
+    "Every registered method trains: the paper's Keras baselines (.keras + .json) and CoxNet (one plain-JSON file)."
+    import warnings
+    from survconvmixer.methods import METHODS
+    from survconvmixer.training import KerasClassifier
+    params = {'GeneExpImgTL': dict(n_genes=40, filters=4, dense_units=8, epochs=2, validation_fraction=0.0),
+              'PathCNN': dict(epochs=2), 'CoxNet': dict(cv=2, n_alphas=10)}[method]
+    horizons = {'mid': 3.0, 'long': 5.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')             # PathCNN: pathways with fewer genes than components
+        model = train_model(demo.train, demo.pathways, horizons, tmp_path / 'm', method=method, cut_folds=2,
+                            progress=False, params=params)
+        loaded = load_model(tmp_path / 'm')
+        new, old = (predict(m, demo.external.expression, scaling='cohort').table for m in (loaded, model))
+    files = sorted(p.name for p in (tmp_path / 'm').iterdir())
+    if method == 'CoxNet':
+        assert files == ['manifest.json', 'model.json', 'survival.json']
+        assert (new.p_mid <= new.p_long + 1e-12).all()                    # one survival curve for both horizons
+    else:
+        assert files == ['long.json', 'long.keras', 'manifest.json', 'mid.json', 'mid.keras', 'model.json']
+        assert isinstance(loaded.estimators['mid'], KerasClassifier) and type(loaded.estimators['mid']) is type(model.estimators['mid'])
+    for h in horizons: np.testing.assert_allclose(new[f'p_{h}'], old[f'p_{h}'], rtol=1e-5, atol=1e-7)
+    assert model.summary().cross_fitted_auc.between(0, 1).all()
+
+
+def test_a_damaged_coxnet_file_is_refused_clearly(demo, tmp_path):
+    "A CoxNet JSON file that is not one (or lacks a key) gives a one-line error, not a traceback from inside."
+    from survconvmixer.deploy import load_estimator
+    bad = tmp_path / 'survival.json'
+    for text in ('{"estimator": "CoxElasticNetRisk", "params": {}}', '[1, 2]', '{"estimator": "Other"}'):
+        bad.write_text(text)
+        with pytest.raises(ValueError, match='is not a readable CoxNet model file'):
+            load_estimator(bad, 'CoxNet')
+
+
+def test_interpret_refuses_a_model_without_grad_cam(demo, tmp_path):
+    "Grad-CAM maps are SurvConvMixer's: a CoxNet model is refused with the methods that have them."
+    from survconvmixer.deploy import explain
+    model = train_model(demo.train, demo.pathways, {'mid': 3.0}, tmp_path / 'm', method='CoxNet', cut_folds=2,
+                        progress=False, params=dict(cv=2, n_alphas=10))
+    with pytest.raises(ValueError, match='a CoxNet model has none .train one of SurvConvMixer, SurvConvMixerConv1D'):
+        explain(model, demo.external.expression)

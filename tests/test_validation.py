@@ -155,3 +155,16 @@ def test_integrated_brier_matches_scikit_survival_for_a_survival_model(demo):
     moved[key] = moved[key][1:]
     with pytest.raises(ValueError, match='split into different folds'):
         fold_integrated_brier(replace(run, splits=moved))
+
+
+def test_saved_fold_models_are_the_explained_ones_only(tmp_path, demo, problems):
+    "save_models keeps SurvConvMixer's fold models (interpretation's); CoxNet, which can save too, fits and is not saved."
+    from survconvmixer.methods import method_factories
+    methods = {'SurvConvMixer': _methods(demo)['SurvConvMixer'],
+               'CoxNet': method_factories(['CoxNet'], demo.pathways, quick=True)['CoxNet']}
+    run = run_validation(problems, methods, n_repeats=1, n_splits=2, out_dir=tmp_path, save_models=True, progress=False)
+    assert (run.folds.error.fillna('') == '').all(), run.folds.error.tolist()
+    assert run.folds.query("method == 'CoxNet'").iv_brier.notna().all()          # CoxNet now gives a probability
+    saved = sorted(p.name for p in (tmp_path / 'models').iterdir())
+    assert saved and all(n.startswith('demo-mid__SurvConvMixer__') for n in saved), saved
+    assert len(run.model_paths('demo-mid')) == 2
