@@ -64,3 +64,15 @@ def test_recipe_ensemble_runs_the_three_configurations_on_the_same_folds(tmp_pat
     table = pd.read_csv(out)
     assert set(table.method) == set(load('recipe_ensemble').CONFIGS) and len(table) == 3 * 2 * 2
     assert table.groupby('method').size().nunique() == 1 and table.iv_auc.between(0, 1).all()
+
+
+def test_recipe_noise_runs_the_three_configurations_on_the_same_folds(tmp_path):
+    out = tmp_path / 'noise.csv'
+    module = load('recipe_noise')
+    assert module.main(['--n-train', '160', '--seeds', '0', '--repeats', '1', '--folds', '2', '--steps-scale', '0.01',
+                        '--noise', '0.05,0.15', '--n-jobs', '1', '--out', str(out)]) == 0
+    table = pd.read_csv(out)
+    assert set(table.method) == set(module.configs([0.05, 0.15])) and len(table) == 3 * 2 * 2
+    assert table.groupby('method').size().nunique() == 1 and table.iv_auc.between(0, 1).all()
+    noisy = module.noisy_classifier()
+    assert noisy(None, 0.1).get_params()['input_noise'] == 0.1        # a scikit-learn parameter (clone keeps it)
