@@ -550,9 +550,16 @@ class CoxElasticNetRisk(HorizonSurvivalMixin, BaseEstimator):
         return self._risk(self.selector_.transform(X))
 
     def predict_survival(self, X: pd.DataFrame, times) -> pd.DataFrame:
-        "S(t | x) = exp(-H0(t) exp(risk)): one row per sample, one column per time (years); H0 is Breslow's step function."
+        """S(t | x) = exp(-H0(t) exp(risk)): one row per sample, one column per time (years). H0 is Breslow's step
+        function: 0 before the first training time, held at its last value after the last one (a warning then: the
+        training follow-up says nothing beyond it)."""
         check_is_fitted(self, 'baseline_cumhazard_')
-        at = np.searchsorted(self.baseline_times_, np.atleast_1d(np.asarray(times, float)), side='right') - 1
+        times_ = np.atleast_1d(np.asarray(times, float))
+        if len(self.baseline_times_) and times_.max() > self.baseline_times_[-1]:
+            warnings.warn(f"CoxElasticNetRisk: {times_.max():g} years is past the training follow-up "
+                          f"({self.baseline_times_[-1]:.3g} years): the baseline hazard is held at its last value there",
+                          stacklevel=2)
+        at = np.searchsorted(self.baseline_times_, times_, side='right') - 1
         h0 = np.where(at >= 0, self.baseline_cumhazard_[np.maximum(at, 0)], 0.0)
         s = np.exp(-np.outer(np.exp(self.predict(X)), h0))
         return pd.DataFrame(s, index=getattr(X, 'index', None), columns=pd.Index(np.atleast_1d(times), name='years'))

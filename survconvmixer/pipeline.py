@@ -514,7 +514,7 @@ def _reproduce(cfg, out, n_jobs, scheduler, progress, restart, checksums) -> Rep
         if client is not None and client is not scheduler: client.close()
 
 def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_table, started) -> ReproduceResult:
-    from survconvmixer.validation import run_validation
+    from survconvmixer.validation import fold_model_methods, run_validation
     from survconvmixer.methods import METHODS, method_factories
     from survconvmixer.labelling import label_distribution, plot_label_distribution
     from survconvmixer.metrics import plot_calibration
@@ -531,7 +531,7 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
         print(f"no interpretation: --interpret-method {cfg.interpret_method} is not among --models", file=sys.stderr)
     factories = method_factories(cfg.models, inputs.pathways, quick=cfg.fast, precision=cfg.precision)
     if interpret:
-        refit = forget_folds_without_model(out, [m for m, f in factories.items() if hasattr(f(random_state=0), 'save')])
+        refit = forget_folds_without_model(out, fold_model_methods(factories))
         if refit:
             print(f"refitting {len(refit)} fold(s) whose saved model is missing: "
                   f"{show_items(['{}/{} r{} f{}'.format(*k) for k in refit], quote=False)}", file=sys.stderr)

@@ -339,12 +339,16 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, 'model_')
         path = Path(path)
         if path.suffix != '.keras': raise ValueError("the model file name must end with .keras")
-        self.model_.save(path)
         params = {k: v for k, v in self.get_params().items() if k != 'pathways'}
         meta = {'params': params, 'pathways': self.pathways.to_dict(), 'classes': self.classes_.tolist(),
-                'n_features_in': self.n_features_in_, **self._saved_state(),
-                'feature_names_in': list(getattr(self, 'feature_names_in_', []))}
-        path.with_suffix('.json').write_text(json.dumps(meta, indent=1))
+                'n_features_in': int(self.n_features_in_), **self._saved_state(),
+                'feature_names_in': [str(g) for g in getattr(self, 'feature_names_in_', [])]}
+        try: text = json.dumps(meta, indent=1)          # before anything is written: no network without its JSON
+        except TypeError as e:
+            raise ValueError(f"{self._who}: a parameter cannot be saved as JSON ({e}); use plain numbers, strings, "
+                             "lists and dicts") from None
+        self.model_.save(path)
+        path.with_suffix('.json').write_text(text)
         return path
 
     @classmethod
@@ -354,14 +358,18 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         path = Path(path)
         for p in (path, path.with_suffix('.json')):
             if not p.exists(): raise FileNotFoundError(f"model file not found: {p}")
-        meta = json.loads(path.with_suffix('.json').read_text())
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in meta['params'].items()}  # JSON made tuples lists
-        est = cls(pathways=PathwayCollection.from_dict(meta['pathways']), **params)
+        try:
+            meta = json.loads(path.with_suffix('.json').read_text())
+            params = {k: tuple(v) if isinstance(v, list) else v for k, v in meta['params'].items()}  # JSON made tuples lists
+            est = cls(pathways=PathwayCollection.from_dict(meta['pathways']), **params)
+            est.classes_ = np.array(meta['classes'])
+            est.n_features_in_ = meta.get('n_features_in', len(meta.get('feature_names_in', [])))
+            if meta.get('feature_names_in'): est.feature_names_in_ = np.asarray(meta['feature_names_in'], dtype=object)
+            est._restore_state(meta)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ValueError(f"{path.with_suffix('.json')} is not a readable {cls._who} model description "
+                             f"({type(e).__name__}: {e}); refit the model") from None
         try: est.model_ = keras.saving.load_model(path, safe_mode=True)
         except Exception as e:
             raise ValueError(f"{path} is not a readable {cls._who} model file ({type(e).__name__}); refit it") from None
-        est.classes_ = np.array(meta['classes'])
-        est.n_features_in_ = meta.get('n_features_in', len(meta.get('feature_names_in', [])))
-        if meta.get('feature_names_in'): est.feature_names_in_ = np.asarray(meta['feature_names_in'], dtype=object)
-        est._restore_state(meta)
         return est

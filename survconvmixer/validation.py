@@ -18,10 +18,10 @@ from .labelling import HORIZONS, label_cohort
 
 # %% auto #0
 __all__ = ['SCALINGS', 'METRICS', 'FOLD_COLUMNS', 'COHORT_COLUMNS', 'WORKER_MEMORY_GROWTH', 'Problem', 'make_problems',
-           'risk_scores', 'FoldTask', 'shared_strata', 'fold_tasks', 'FoldResult', 'set_horizon', 'run_folds',
-           'run_fold', 'failed_fold', 'FoldStore', 'allow_worker_memory_growth', 'quiet_tensorflow', 'watch_parent',
-           'warning_line', 'prepare_worker', 'WorkerCall', 'run_call', 'ValidationRun', 'folds_table', 'fit_groups',
-           'run_validation']
+           'risk_scores', 'FoldTask', 'shared_strata', 'fold_tasks', 'FoldResult', 'set_horizon', 'saves_fold_model',
+           'fold_model_methods', 'run_folds', 'run_fold', 'failed_fold', 'FoldStore', 'allow_worker_memory_growth',
+           'quiet_tensorflow', 'watch_parent', 'warning_line', 'prepare_worker', 'WorkerCall', 'run_call',
+           'ValidationRun', 'folds_table', 'fit_groups', 'run_validation']
 
 # %% ../nbs/05_validation.ipynb #20fd991a
 @dataclass
@@ -271,10 +271,15 @@ def _fit_fold(task: FoldTask, problem: Problem, factory: Callable, scaling: str)
     estimator.fit(problem.X_train.iloc[fit_rows], problem.y_train.iloc[fit_rows].astype(int).to_numpy())
     return estimator, fit_rows
 
-def _explained(estimator) -> bool:
-    "Whether the fold model is one interpretation explains (Grad-CAM on pathway images: SurvConvMixer and its variants)."
+def saves_fold_model(estimator) -> bool:
+    """Whether `save_models` keeps this fold model: one interpretation explains (Grad-CAM on pathway images,
+    SurvConvMixer and its variants). Other methods may be able to save (`survconvmixer train`), but no fold of theirs is."""
     from survconvmixer.model import SurvConvMixerClassifier
     return isinstance(estimator, SurvConvMixerClassifier)
+
+def fold_model_methods(methods: dict[str, Callable]) -> list[str]:
+    "The names of `methods` (name -> factory) whose fold models `save_models` keeps (`saves_fold_model`)."
+    return [name for name, factory in methods.items() if saves_fold_model(factory(random_state=0))]
 
 def _score_fold(task: FoldTask, problem: Problem, estimator, fit_rows: np.ndarray, seconds: float,
                 model_dir: str | Path | None) -> FoldResult:
@@ -288,7 +293,7 @@ def _score_fold(task: FoldTask, problem: Problem, estimator, fit_rows: np.ndarra
     if problem.X_external is not None:
         ev, external = _score_patients(estimator, problem.X_external, problem.y_external, problem.survival_external,
                                        problem.survival_external, h)
-    if model_dir is not None and _explained(estimator):
+    if model_dir is not None and saves_fold_model(estimator):
         Path(model_dir).mkdir(parents=True, exist_ok=True)
         estimator.save(task.model_path(model_dir))
     n_ext = (problem.y_external.notna().sum(), len(problem.y_external)) if problem.X_external is not None else (0, 0)

@@ -376,3 +376,25 @@ def test_interpret_refuses_a_model_without_grad_cam(demo, tmp_path):
                         progress=False, params=dict(cv=2, n_alphas=10))
     with pytest.raises(ValueError, match='a CoxNet model has none .train one of SurvConvMixer, SurvConvMixerConv1D'):
         explain(model, demo.external.expression)
+
+
+def test_a_damaged_network_description_is_refused_clearly(demo, tmp_path):
+    "A .json beside a .keras that is damaged or lacks a key gives one line naming it; an unsavable parameter writes nothing."
+    import warnings
+    from survconvmixer.baselines import PathCNNClassifier
+    from survconvmixer.labelling import label_cohort
+    labels = label_cohort(demo.train, 3.0).labels
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        fitted = PathCNNClassifier(demo.pathways, epochs=1).fit(demo.train.expression.loc[labels.index], labels)
+    path = fitted.save(tmp_path / 'p.keras')
+    meta = json.loads(path.with_suffix('.json').read_text())
+    for text in ('not json', json.dumps({k: v for k, v in meta.items() if k != 'pcas'}),
+                 json.dumps({**meta, 'params': {**meta['params'], 'no_such_parameter': 1}})):
+        path.with_suffix('.json').write_text(text)
+        with pytest.raises(ValueError, match=r'p.json is not a readable PathCNN model description'):
+            PathCNNClassifier.load(path)
+    fitted.set_params(class_weight=np.float32(2.0))       # not JSON: refused before any file is written
+    with pytest.raises(ValueError, match='cannot be saved as JSON'):
+        fitted.save(tmp_path / 'q.keras')
+    assert not (tmp_path / 'q.keras').exists()

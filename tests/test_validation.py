@@ -168,3 +168,11 @@ def test_saved_fold_models_are_the_explained_ones_only(tmp_path, demo, problems)
     saved = sorted(p.name for p in (tmp_path / 'models').iterdir())
     assert saved and all(n.startswith('demo-mid__SurvConvMixer__') for n in saved), saved
     assert len(run.model_paths('demo-mid')) == 2
+
+
+def test_resume_checks_saved_models_of_the_methods_that_save_them_only(demo):
+    "A method that can save (CoxNet, the Keras baselines) but whose folds are not saved is never 'missing its model'."
+    from survconvmixer.methods import method_factories
+    from survconvmixer.validation import fold_model_methods
+    names = ['SurvConvMixer', 'SurvConvMixerConv1D', 'CoxNet', 'GeneExpImgTL', 'PathCNN', 'LogisticRegression']
+    assert fold_model_methods(method_factories(names, demo.pathways)) == ['SurvConvMixer', 'SurvConvMixerConv1D']
