@@ -62,7 +62,8 @@ def test_bench_scaling_prints_the_table_and_the_slopes(tmp_path):
     out = run('bench_scaling.py', '--patients', '300,600', '--pathways', '10', '--genes', '12', '--epochs', '1',
               '--csv', str(tmp_path / 'scaling.csv'))
     assert len(re.findall(r'^ +\d+ patients +\d+ pathways +\d+ genes  image +\d+  epoch +-?\d+\.\d+ s', out, re.M)) == 2
-    assert re.search(r'patients: epoch time grows as patients\^-?\d+\.\d+, memory above start-up as patients\^', out)
+    # an epoch this small can time at 0 or less on a loaded machine (a difference of two timings): its slope is nan
+    assert re.search(r'patients: epoch time grows as patients\^(-?\d+\.\d+|nan), memory above start-up as patients\^', out)
     import csv
     rows = list(csv.DictReader(open(tmp_path / 'scaling.csv')))
     assert [r['factor'] for r in rows] == ['patients', 'patients', 'pathways', 'genes']
