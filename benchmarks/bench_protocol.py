@@ -14,7 +14,9 @@ Measured in one run, on the demo cohorts of the presets (2,200 training and 170 
    fits x its one-fit time, scaled for the workers: a Keras network's one fit already uses every core, so it is
    scaled by the grid's wall time per SurvConvMixer fit / SurvConvMixer's one-fit time; a single-threaded
    scikit-learn fit is divided by the workers. Plus the interpretation of three problems. A projection, not a
-   measurement of the whole preset: `benchmarks/README.md` says which numbers were measured end to end.
+   measurement of the whole preset: `benchmarks/README.md` says which numbers were measured end to end;
+4. the folds trained as one stacked network against one at a time (`bench_stacked.py`: its equivalence check
+   and its per-round ratios at batches 16 and 64; `--stacked-rounds 0` skips it).
 """
 import argparse, os, tempfile, time, warnings
 
@@ -40,6 +42,8 @@ def main():
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--methods', default='all', help="methods fitted once each for the projection ('all': every registered one)")
     ap.add_argument('--quick-settings', action='store_true', help="the quick preset's settings (a smoke test, not the paper's)")
+    ap.add_argument('--stacked-rounds', type=int, default=3, help='rounds of the stacked-folds timing (0: skip it)')
+    ap.add_argument('--stacked-steps', type=int, default=0, help='steps timed per stacked-folds fit (0: 200 at batch 16, 60 at 64)')
     args = ap.parse_args()
     warnings.simplefilter('ignore')
     from survconvmixer.demo import simulate_demo
@@ -104,6 +108,20 @@ def main():
     interp = 3 * 50 * per_fit_interp + 2 * dict(phases)['GSVA of the training cohort']
     print(f'{"interpretation (3 problems)":<28s} {"":10s} {interp / 60:7.1f} min')
     print(f'{"projected total":<28s} {"":10s} {(total + interp) / 60:7.1f} min  (one fit per method measured)')
+    if args.stacked_rounds: stacked_folds(layout, args.folds, args.stacked_rounds, args.stacked_steps)
+
+
+def stacked_folds(layout, folds: int, rounds: int, steps: int):
+    "Item 2 of the issue: the problem's folds as one stacked network against one at a time (bench_stacked.py)."
+    import bench_stacked   # beside this script
+    print(f'\n# The {folds} folds of a problem as one stacked network, against one fold at a time (paper width)')
+    worst = bench_stacked.check_equivalence(layout, folds, 64, 'einsum')
+    print(f'stacked network = {folds} SurvConvMixers: largest probability difference {worst:.1e}')
+    batches = [16, 64]
+    ratios = bench_stacked.time_rounds(layout, folds, 256, batches, {b: steps or (200 if b <= 16 else 60) for b in batches},
+                                       rounds, 'einsum')
+    bench_stacked.report(ratios, folds)
+    print('(above 1x stacking is faster; the engine trains one fold at a time: benchmarks/README.md says why)')
 
 
 if __name__ == '__main__':

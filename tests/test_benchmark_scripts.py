@@ -49,13 +49,46 @@ def test_bench_gradcam_prints_speedups_of_the_batched_maps():
 
 def test_bench_protocol_prints_phases_and_the_projection():
     out = run('bench_protocol.py', '--n-train', '200', '--n-external', '40', '--repeats', '1', '--folds', '2',
-              '--workers', '1', '--methods', 'LogisticRegression,RandomSurvivalForest', '--quick-settings')
+              '--workers', '1', '--methods', 'LogisticRegression,RandomSurvivalForest', '--quick-settings',
+              '--stacked-rounds', '1', '--stacked-steps', '4')
     for phase in ('data', 'images of every patient', 'validation grid: 2 SurvConvMixer fits', 'GSVA', 'interpretation'):
         assert re.search(rf'^{phase}.* +\d+\.\d s$', out, re.M), phase
     assert re.search(r'grid wall time / \(summed fit time / workers\) +\d+\.\d\dx', out)
     assert re.search(r'^LogisticRegression +150 fits +\d+\.\d min$', out, re.M)
     assert re.search(r'^RandomSurvivalForest +50 fits', out, re.M)          # a survival method: once per fold
     assert re.search(r'^projected total +\d+\.\d min', out, re.M)
+    assert re.search(r'stacked network = 2 SurvConvMixers: largest probability difference', out)
+    for batch in (16, 64): assert ratio(out, rf'batch {batch}: fold-at-a-time / stacked \(2 folds\), per round: .*; median') > 0
+
+
+def test_bench_stacked_is_k_networks_and_prints_ratios():
+    out = run('bench_stacked.py', '--folds', '3', '--width', '16', '--rounds', '1', '--steps', '4', '--batches', '16')
+    worst = float(re.search(r'largest probability difference (\S+) ', out).group(1))
+    assert worst < 1e-5, out
+    assert ratio(out, r'batch 16: fold-at-a-time / stacked \(3 folds\), per round: .*; median') > 0
+
+
+def test_the_stacked_networks_folds_are_independent():
+    "Changing one fold's weights changes that fold's predictions only (the check above can fail)."
+    import importlib, numpy as np
+    sys.path.insert(0, str(BENCHMARKS))
+    try: bench_stacked = importlib.import_module('bench_stacked')
+    finally: sys.path.remove(str(BENCHMARKS))
+    from survconvmixer.demo import synthetic_pathways
+    from survconvmixer.images import PathwayImageLayout
+    from survconvmixer.model import build_survconvmixer
+    layout = PathwayImageLayout.from_collection(synthetic_pathways(n_pathways=6, n_genes=60, longest=12, n_hub_genes=6))
+    singles = [build_survconvmixer(layout, 8, seed=k) for k in range(3)]
+    stacked = bench_stacked.build_stacked(layout, 3, 8)
+    bench_stacked.copy_into_stacked(singles, stacked)
+    images = np.random.default_rng(0).random((6, *layout.image_shape[:2], 3), dtype=np.float32)
+    before = np.asarray(stacked(images))
+    for k, single in enumerate(singles):
+        np.testing.assert_allclose(before[:, k], np.asarray(single(images[..., k:k + 1]))[:, 0], atol=1e-6)
+    pointwise = stacked.get_layer('mixer_1_pointwise')
+    weights = pointwise.get_weights(); weights[0][1] += 0.5; pointwise.set_weights(weights)
+    changed = np.abs(np.asarray(stacked(images)) - before).max(axis=0)
+    assert changed[1] > 1e-4 and changed[0] == 0 and changed[2] == 0, changed
 
 
 def test_bench_scaling_prints_the_table_and_the_slopes(tmp_path):
