@@ -10,12 +10,13 @@ each with the recipe's 2,000 steps or with 700 (about the single network's budge
     python scripts/recipe_ensemble.py                  # about 50 minutes on 2 cores
 """
 from __future__ import annotations
-import argparse, os, sys, time, warnings
+import os, sys, warnings
 from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
+from _probe import probe_arguments, run_probe, scaled_steps  # noqa: E402 (scripts/_probe.py)
 
 CONFIGS = {'single (recipe)': dict(members=1, steps=None), 'ensemble of 3': dict(members=3, steps=None),
            'ensemble of 3 x 700 steps': dict(members=3, steps=700)}
@@ -33,34 +34,10 @@ def factory(pathways, members: int, steps: int | None):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    ap.add_argument('--n-train', type=int, default=300)
-    ap.add_argument('--seeds', default='0,1')
-    ap.add_argument('--repeats', type=int, default=2)
-    ap.add_argument('--folds', type=int, default=3)
-    ap.add_argument('--steps-scale', type=float, default=1.0, help='multiply every step budget (tiny test runs)')
-    ap.add_argument('--n-jobs', type=int, default=2)
-    ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'recipe_ensemble.csv'))
-    a = ap.parse_args(argv)
+    a = probe_arguments(__doc__.splitlines()[1], 'recipe_ensemble.csv').parse_args(argv)
     warnings.simplefilter('ignore')
-    import pandas as pd
-    from survconvmixer.demo import simulate_demo
-    from survconvmixer.model import SurvConvMixerClassifier
-    from survconvmixer.validation import make_problems, run_validation
-    rows = []
-    for seed in map(int, a.seeds.split(',')):
-        demo = simulate_demo(n_train=a.n_train, n_external=170, seed=seed)
-        problems = make_problems(demo.train, demo.external, {'mid': 3.0, 'long': 5.0}, prefix='demo')
-        scale = lambda steps: max(1, round((steps or SurvConvMixerClassifier.DEFAULT_STEPS) * a.steps_scale))
-        methods = {name: factory(demo.pathways, c['members'], scale(c['steps'])) for name, c in CONFIGS.items()}
-        start = time.time()
-        folds = run_validation(problems, methods, n_repeats=a.repeats, n_splits=a.folds, n_jobs=a.n_jobs,
-                               progress=False).folds
-        rows.append(folds.assign(demo_seed=seed))
-        print(f"demo seed {seed}: {time.time() - start:.0f} s", file=sys.stderr)
-    table = pd.concat(rows, ignore_index=True)
-    table.to_csv(a.out, index=False)
-    print(table.groupby(['method', 'demo_seed', 'problem'])[['iv_auc', 'ev_auc']].mean().round(3).to_string())
+    run_probe(a, lambda demo: {name: factory(demo.pathways, c['members'], scaled_steps(c['steps'], a.steps_scale))
+                               for name, c in CONFIGS.items()})
     return 0
 
 

@@ -11,12 +11,13 @@ training; the inputs are min-max scaled genes in [0, 1]) of standard deviation 0
     python scripts/recipe_noise.py                  # about 15 minutes on 2 cores
 """
 from __future__ import annotations
-import argparse, os, sys, time, warnings
+import os, sys, warnings
 from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
+from _probe import probe_arguments, run_probe, scaled_steps  # noqa: E402 (scripts/_probe.py)
 
 NOISE = (0.05, 0.15, 0.3, 0.5)
 
@@ -46,37 +47,14 @@ def noisy_classifier():
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    ap.add_argument('--n-train', type=int, default=300)
-    ap.add_argument('--seeds', default='0,1')
-    ap.add_argument('--repeats', type=int, default=2)
-    ap.add_argument('--folds', type=int, default=3)
-    ap.add_argument('--steps-scale', type=float, default=1.0, help='multiply the step budget (tiny test runs)')
+    ap = probe_arguments(__doc__.splitlines()[1], 'recipe_noise.csv')
     ap.add_argument('--noise', default=','.join(map(str, NOISE)), help='standard deviations to try, beside the recipe')
-    ap.add_argument('--n-jobs', type=int, default=2)
-    ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'recipe_noise.csv'))
     a = ap.parse_args(argv)
     warnings.simplefilter('ignore')
-    import pandas as pd
-    from survconvmixer.demo import simulate_demo
-    from survconvmixer.model import SurvConvMixerClassifier
-    from survconvmixer.validation import make_problems, run_validation
-    cls = noisy_classifier()
-    steps = max(1, round(SurvConvMixerClassifier.DEFAULT_STEPS * a.steps_scale))
-    rows = []
-    for seed in map(int, a.seeds.split(',')):
-        demo = simulate_demo(n_train=a.n_train, n_external=170, seed=seed)
-        problems = make_problems(demo.train, demo.external, {'mid': 3.0, 'long': 5.0}, prefix='demo')
-        methods = {name: (lambda noise: lambda random_state=0: cls(demo.pathways, noise, random_state, steps))(noise)
-                   for name, noise in configs(map(float, a.noise.split(','))).items()}
-        start = time.time()
-        folds = run_validation(problems, methods, n_repeats=a.repeats, n_splits=a.folds, n_jobs=a.n_jobs,
-                               progress=False).folds
-        rows.append(folds.assign(demo_seed=seed))
-        print(f"demo seed {seed}: {time.time() - start:.0f} s", file=sys.stderr)
-    table = pd.concat(rows, ignore_index=True)
-    table.to_csv(a.out, index=False)
-    print(table.groupby(['method', 'demo_seed', 'problem'])[['iv_auc', 'ev_auc']].mean().round(3).to_string())
+    cls, steps = noisy_classifier(), scaled_steps(None, a.steps_scale)
+    noise = configs(map(float, a.noise.split(',')))
+    run_probe(a, lambda demo: {name: (lambda sd: lambda random_state=0: cls(demo.pathways, sd, random_state, steps))(sd)
+                               for name, sd in noise.items()})
     return 0
 
 

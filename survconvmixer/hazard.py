@@ -101,6 +101,7 @@ class SurvConvMixerHazard(HorizonSurvivalMixin, SurvConvMixerClassifier):
     gives S(t | x); `predict_proba(X)[:, 1]` = 1 - S(horizon | x), the probability of death by `horizon`;
     `predict(X)` = the same as a risk score. After `fit`: `breaks_` (interval ends), `model_`, `training_`."""
     _who = 'SurvConvMixerHazard'
+    pooling = 'average'   # the paper's pooling at every size (the flattened head's evidence is the binary network's)
 
     def __init__(self, pathways: PathwayCollection | None = None, horizon: float | None = 3.0,
                  horizons: tuple = (1.0, 3.0, 5.0), grid_step: float = 0.5, head: str = 'proportional',
@@ -141,7 +142,7 @@ class SurvConvMixerHazard(HorizonSurvivalMixin, SurvConvMixerClassifier):
         return build_survconvmixer(self.layout_, self.width, self.depth, self.kernel_size, self.conv1d,
                                    name='SurvConvMixerHazard', precision=self.precision, seed=self.random_state,
                                    fused=self.fused, slot_embedding=self.slot_embedding, n_outputs=len(self.breaks_),
-                                   shared_score=self.head == 'proportional')
+                                   shared_score=self.head == 'proportional', pooling=self.pooling_)
 
     def predict_hazards(self, X) -> np.ndarray:
         "The interval hazards, shape (n, J): P(death in interval j | alive at its start)."

@@ -20,8 +20,8 @@ from keras import layers
 from .fused import GeluBatchNorm, TilingConv1D, TilingConv2D, warn_if_slow_bfloat16
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'MIN_INNER_SPLIT', 'BlankPatchMask', 'IntervalBias', 'SlotEmbedding', 'build_survconvmixer',
-           'SurvConvMixerClassifier']
+__all__ = ['PRECISIONS', 'POOLINGS', 'MIN_INNER_SPLIT', 'BlankPatchMask', 'IntervalBias', 'SlotEmbedding', 'SlotPooling',
+           'build_survconvmixer', 'SurvConvMixerClassifier']
 
 # %% ../nbs/04_model.ipynb #0fdcc372
 @keras.saving.register_keras_serializable(package='survconvmixer')
@@ -57,6 +57,19 @@ class SlotEmbedding(layers.Layer):
     def call(self, inputs):
         return inputs + keras.ops.cast(self.embedding, inputs.dtype)
 
+# %% ../nbs/04_model.ipynb #a14fbac7
+@keras.saving.register_keras_serializable(package='survconvmixer')
+class SlotPooling(layers.Layer):
+    """(batch, *slots, channels) -> (batch, channels): a weighted sum over the slots, one learned weight per slot,
+    started at 1 / number of slots (global average pooling, where blank slots, zero, count too)."""
+    def build(self, input_shape):
+        slots = tuple(input_shape[1:-1])
+        self.slot_weight = self.add_weight(name='slot_weight', shape=slots,
+                                           initializer=keras.initializers.Constant(1 / float(np.prod(slots))))
+    def call(self, inputs):
+        weight = keras.ops.expand_dims(keras.ops.cast(self.slot_weight, inputs.dtype), -1)
+        return keras.ops.sum(inputs * weight, axis=tuple(range(1, len(inputs.shape) - 1)))
+
 # %% ../nbs/04_model.ipynb #04ebe4bb
 def _conv_act_bn(x, conv, name: str, dtype=None, fused: bool = True):
     "A convolution, then GELU, then batch normalisation (the ConvMixer unit)."
@@ -67,19 +80,22 @@ def _conv_act_bn(x, conv, name: str, dtype=None, fused: bool = True):
 
 # %% ../nbs/04_model.ipynb #35358545
 PRECISIONS = ('float32', 'bfloat16_pointwise', 'mixed_bfloat16', 'mixed_float16')
+POOLINGS = ('average', 'slots', 'flatten')     # the paper's global average; a weight per slot; per slot and filter
 
 def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int = 2, kernel_size: int = 3,
                         conv1d: bool = False, name: str | None = None, precision: str = 'float32',
                         seed: int | None = None, fused: bool = True, slot_embedding: bool = False,
-                        n_outputs: int = 1, shared_score: bool = False) -> keras.Model:
+                        n_outputs: int = 1, shared_score: bool = False, pooling: str = 'average') -> keras.Model:
     """The SurvConvMixer network (or its Conv1D variant) for images of `layout`; outputs P(death by horizon)
     (`n_outputs` sigmoids instead of one: the interval hazards of the censoring-aware model, the hazard page;
     `shared_score`: one score plus a bias per output, `IntervalBias`, instead of a free logit per output).
     `precision`: 'float32' (the default), 'bfloat16_pointwise' (the 1x1 pointwise convolutions multiply
     bfloat16-rounded factors; needs `fused`; the performance page) or a Keras mixed policy such as 'mixed_bfloat16'.
     `seed` fixes every layer's initial weights; `fused=False` builds plain Keras layers (same mathematics, slower);
-    `slot_embedding` adds a learned vector per patch slot after the patch embedding (not in the paper)."""
+    `slot_embedding` adds a learned vector per patch slot after the patch embedding (not in the paper); `pooling`:
+    'average' (the paper's), 'slots' (`SlotPooling`) or 'flatten' (one output weight per slot and filter)."""
     if precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if pooling not in POOLINGS: raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     bfloat16_pointwise = precision == 'bfloat16_pointwise'
     if bfloat16_pointwise and not fused:
         raise ValueError("precision='bfloat16_pointwise' needs the fused layers (fused=True)")
@@ -106,7 +122,8 @@ def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int
                          **pointwise), f'mixer_{i}_pointwise')
     x = layers.Identity(name='feature_map', dtype=d)(x)
     x = BlankPatchMask(keep, name='blank_mask', dtype=d)(x)
-    x = (layers.GlobalAveragePooling1D if conv1d else layers.GlobalAveragePooling2D)(name='pool', dtype=d)(x)
+    if pooling == 'average': x = (layers.GlobalAveragePooling1D if conv1d else layers.GlobalAveragePooling2D)(name='pool', dtype=d)(x)
+    else: x = (SlotPooling if pooling == 'slots' else layers.Flatten)(name='pool', dtype=d)(x)
     if shared_score and n_outputs > 1:
         score = layers.Dense(1, name='score', use_bias=False, dtype='float32', kernel_initializer=seeds.glorot())(x)
         logit = IntervalBias(n_outputs, name='logit', dtype='float32')(score)
@@ -115,7 +132,7 @@ def build_survconvmixer(layout: PathwayImageLayout, width: int = 256, depth: int
     outputs = layers.Activation('sigmoid', name='probability', dtype='float32')(logit)
     return keras.Model(inputs, outputs, name=name or ('SurvConvMixerConv1D' if conv1d else 'SurvConvMixer'))
 
-# %% ../nbs/04_model.ipynb #2f991b04
+# %% ../nbs/04_model.ipynb #e9b246f3
 MIN_INNER_SPLIT = 150     # patients an inner split needs for early stopping to beat the step budget (training page)
 
 #| export
@@ -132,9 +149,10 @@ class SurvConvMixerClassifier(KerasClassifier):
                  learning_rate: float | str = 'auto', weight_decay: float = 1e-4, early_stopping: bool | str = 'auto',
                  validation_fraction: float = 0.15, patience: int = 8, class_weight: str | None = 'balanced',
                  precision: str = 'float32', fused: bool = True, slot_embedding: bool = False, steps: int | None = None,
-                 smoothing: float = 0.0, weight_averaging: float | None = None, random_state: int | None = 0,
-                 verbose: int = 0):
+                 smoothing: float = 0.0, weight_averaging: float | None = None, pooling: str = 'average',
+                 random_state: int | None = 0, verbose: int = 0):
         self.pathways, self.conv1d, self.width, self.depth, self.kernel_size = pathways, conv1d, width, depth, kernel_size
+        self.pooling = pooling
         self.slot_embedding, self.steps, self.smoothing = slot_embedding, steps, smoothing
         self.weight_averaging = weight_averaging
         self.epochs, self.batch_size, self.learning_rate, self.weight_decay = epochs, batch_size, learning_rate, weight_decay
@@ -146,6 +164,13 @@ class SurvConvMixerClassifier(KerasClassifier):
         "Whether `n_samples` training patients are too few for early stopping (with `early_stopping='auto'`)."
         if self.early_stopping == 'auto': return round(self.validation_fraction * n_samples) < MIN_INNER_SPLIT
         return not self.early_stopping
+
+    def _pooling(self, n_samples: int) -> str:
+        "The pooling of a network trained on `n_samples` patients: with 'auto', 'flatten' for small cohorts, else 'average'."
+        if self.pooling == 'auto': return 'flatten' if self.small_cohort(n_samples) else 'average'
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be 'auto' or one of {POOLINGS}, got {self.pooling!r}")
+        return self.pooling
 
     def _recipe(self, n_samples: int) -> Recipe:
         "The recipe for `n_samples` training patients: early stopping, or a step budget for small cohorts."
@@ -168,18 +193,20 @@ class SurvConvMixerClassifier(KerasClassifier):
         self.layout_ = PathwayImageLayout.from_collection(self.pathways)
         self.missing_genes_ = [g for g in self.layout_.genes if g not in X.columns]
         if self.missing_genes_: harmonise_genes(X, self.layout_.genes, cohort_name='training data')  # warns
+        self.pooling_ = self._pooling(len(X))
         return self._inputs(X)
 
     def _build_network(self, shape, seeds: LayerSeeds) -> keras.Model:
         return build_survconvmixer(self.layout_, self.width, self.depth, self.kernel_size, self.conv1d,
                                    precision=self.precision, seed=self.random_state, fused=self.fused,
-                                   slot_embedding=self.slot_embedding)
+                                   slot_embedding=self.slot_embedding, pooling=self.pooling_)
 
     def _saved_state(self) -> dict:
-        "What `save` writes beyond the network and the parameters: the pathway genes the training data lacked."
-        return {'missing_genes': self.missing_genes_}
+        "What `save` writes beyond the network and the parameters: the pathway genes the training data lacked, the pooling."
+        return {'missing_genes': self.missing_genes_, 'pooling': self.pooling_}
 
     def _restore_state(self, meta: dict):
         "The image layout (from the pathways) and the missing genes."
         self.layout_ = PathwayImageLayout.from_collection(self.pathways)
         self.missing_genes_ = meta['missing_genes']
+        self.pooling_ = meta.get('pooling', 'average')   # files written before the option: the paper's pooling

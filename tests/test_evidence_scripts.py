@@ -76,3 +76,33 @@ def test_recipe_noise_runs_the_three_configurations_on_the_same_folds(tmp_path):
     assert table.groupby('method').size().nunique() == 1 and table.iv_auc.between(0, 1).all()
     noisy = module.noisy_classifier()
     assert noisy(None, 0.1).get_params()['input_noise'] == 0.1        # a scikit-learn parameter (clone keeps it)
+
+
+def test_recipe_head_runs_the_three_heads_on_the_same_folds(tmp_path):
+    out = tmp_path / 'head.csv'
+    module = load('recipe_head')
+    assert module.main(['--n-train', '160', '--seeds', '0', '--repeats', '1', '--folds', '2', '--steps-scale', '0.01',
+                        '--n-jobs', '1', '--out', str(out)]) == 0
+    table = pd.read_csv(out)
+    assert set(table.method) == set(module.CONFIGS) and len(table) == 3 * 2 * 2
+    assert table.groupby('method').size().nunique() == 1 and table.iv_auc.between(0, 1).all()
+
+
+def test_slot_pooling_starts_as_the_papers_average():
+    "The slot-weighted head, before training, predicts what the paper's pooled network predicts."
+    import numpy as np
+    from survconvmixer.demo import simulate_demo
+    cls = load('recipe_head').head_classifier()
+    demo = simulate_demo(n_train=60, n_external=20)
+    X = demo.train.expression
+    y = (demo.train.clinical.os_event.to_numpy() > 0).astype(int)
+    pooled, slots = (cls(demo.pathways, head, random_state=3, steps=1) for head in ('pool', 'slots'))
+    for est in (pooled, slots): est.fit(X, y)
+    paper, slot = pooled.model_, slots.model_
+    # the slot weights as initialised; the trunk and the output layer copied from the paper's network
+    slot.get_layer('slot_pool').set_weights([(~slots.layout_.blank_slots) / slots.layout_.blank_slots.size])
+    for layer in paper.layers:
+        if layer.weights and layer.name != 'logit': slot.get_layer(layer.name).set_weights(layer.get_weights())
+    slot.get_layer('head_logit').set_weights(paper.get_layer('logit').get_weights())
+    images = pooled._inputs(X)
+    np.testing.assert_allclose(slot.predict(images, verbose=0), paper.predict(images, verbose=0), atol=1e-5)

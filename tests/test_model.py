@@ -155,3 +155,30 @@ def test_fit_leaves_op_determinism_to_the_user():
             "print(config.is_op_determinism_enabled())\n")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
     assert out.stdout.strip().splitlines()[-1] == 'False', out.stderr[-2000:]
+
+
+@pytest.mark.parametrize('pooling', ['average', 'flatten'])
+def test_predictions_do_not_depend_on_the_order_of_the_rows(cohort, pooling):
+    "scikit-learn's sample-order check asks 1e-7; oneDNN may round a row by its batch position (expected there)."
+    pathways, X, y = cohort
+    est = M.SurvConvMixerClassifier(pathways, width=16, epochs=2, pooling=pooling).fit(X, y)
+    order = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_allclose(est.predict_proba(X.iloc[order]), est.predict_proba(X)[order], atol=1e-6)
+
+
+def test_auto_pooling_gives_small_cohorts_the_flattened_head_and_it_survives_save_and_load(cohort, tmp_path):
+    pathways, X, y = cohort
+    paper = M.SurvConvMixerClassifier(pathways, width=8, steps=5).fit(X, y)           # the default: the paper's
+    assert paper.pooling_ == 'average' and paper.model_.get_layer('pool').__class__.__name__ == 'GlobalAveragePooling2D'
+    small = M.SurvConvMixerClassifier(pathways, width=8, steps=5, pooling='auto').fit(X, y)   # ~300 patients
+    assert small.pooling_ == 'flatten' and small.model_.get_layer('pool').__class__.__name__ == 'Flatten'
+    auto = M.SurvConvMixerClassifier(pathways, pooling='auto')
+    assert auto._pooling(5000) == 'average' and auto._pooling(300) == 'flatten'
+    stopping = M.SurvConvMixerClassifier(pathways, pooling='auto', early_stopping=True)
+    assert stopping._pooling(300) == 'average'                                       # early stopping: the paper's
+    slots = M.SurvConvMixerClassifier(pathways, width=8, steps=5, pooling='slots').fit(X, y)
+    back = M.SurvConvMixerClassifier.load(slots.save(tmp_path / 'slots.keras'))
+    assert back.pooling_ == 'slots'
+    np.testing.assert_allclose(back.predict_proba(X), slots.predict_proba(X), atol=1e-6)
+    with pytest.raises(ValueError, match="pooling must be 'auto' or one of"):
+        M.SurvConvMixerClassifier(pathways, width=8, steps=5, pooling='max').fit(X, y)
