@@ -118,8 +118,8 @@ def stacked_folds(layout, folds: int, rounds: int, steps: int):
     worst = bench_stacked.check_equivalence(layout, folds, 64, 'einsum')
     print(f'stacked network = {folds} SurvConvMixers: largest probability difference {worst:.1e}')
     batches = [16, 64]
-    ratios = bench_stacked.time_rounds(layout, folds, 256, batches, {b: steps or (200 if b <= 16 else 60) for b in batches},
-                                       rounds, 'einsum')
+    ratios = bench_stacked.time_rounds(layout, folds, 256, batches, bench_stacked.default_steps(batches, steps), rounds,
+                                       'einsum')
     bench_stacked.report(ratios, folds)
     print('(above 1x stacking is faster; the engine trains one fold at a time: benchmarks/README.md says why)')
 

@@ -164,6 +164,11 @@ def time_rounds(layout, folds: int, width: int, batches: list[int], steps: dict,
     return out
 
 
+def default_steps(batches: list[int], steps: int = 0) -> dict:
+    "batch -> optimiser steps timed per fit: `steps`, or 200 at batch 16 or less and 60 above."
+    return {b: steps or (200 if b <= 16 else 60) for b in batches}
+
+
 def report(ratios: dict, folds: int) -> None:
     for b, rs in ratios.items():
         print(f'batch {b}: fold-at-a-time / stacked ({folds} folds), per round: '
@@ -184,7 +189,7 @@ def main():
     from survconvmixer.images import PathwayImageLayout
     layout = PathwayImageLayout.from_collection(simulate_demo(n_train=50, n_external=20).pathways)
     batches = [int(b) for b in args.batches.split(',')]
-    steps = {b: args.steps or (200 if b <= 16 else 60) for b in batches}
+    steps = default_steps(batches, args.steps)
     print(f'demo images {layout.image_shape[0]} px, patches {layout.patch_side} px, width {args.width}, '
           f'{args.folds} folds, pointwise {args.pointwise}')
     worst = check_equivalence(layout, args.folds, min(args.width, 64), args.pointwise)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
+PROBLEM_NAMES = {1.0: 'short', 3.0: 'mid', 5.0: 'long'}   # the presets' problem names by horizon
 
 
 def probe_arguments(description: str, out_name: str) -> argparse.ArgumentParser:
@@ -32,16 +33,15 @@ def scaled_steps(steps: int | None, scale: float) -> int:
 
 
 def run_probe(a: argparse.Namespace, methods_for: Callable) -> 'pd.DataFrame':
-    """For each demo seed of `a.seeds`: simulate the demo, make its problems (`a.horizons`, 3 and 5 years by default) and run every method of
-    `methods_for(demo)` (name -> factory) on the same folds. Writes the folds to `a.out`, prints the mean AUCs."""
+    """For each demo seed of `a.seeds`: simulate the demo, make its problems (`a.horizons`, 3 and 5 years by default)
+    and run every method of `methods_for(demo)` (name -> factory) on the same folds. Writes the folds to `a.out`, prints the mean AUCs."""
     import pandas as pd
     from survconvmixer.demo import simulate_demo
     from survconvmixer.validation import make_problems, run_validation
     rows = []
+    horizons = {PROBLEM_NAMES.get(h, f'{h:g}y'): h for h in map(float, a.horizons.split(','))}
     for seed in map(int, a.seeds.split(',')):
         demo = simulate_demo(n_train=a.n_train, n_external=170, seed=seed)
-        names = {1.0: 'short', 3.0: 'mid', 5.0: 'long'}
-        horizons = {names.get(h, f'{h:g}y'): h for h in map(float, a.horizons.split(','))}
         problems = make_problems(demo.train, demo.external, horizons, prefix='demo')
         start = time.time()
         folds = run_validation(problems, methods_for(demo), n_repeats=a.repeats, n_splits=a.folds, n_jobs=a.n_jobs,

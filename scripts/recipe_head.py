@@ -12,7 +12,9 @@ same folds as the other probes, demo seeds 0 and 1; IV chooses, EV is only print
   so it starts as the paper's network; 49 weights for the demo's 7 x 7 grid);
 - a flattened head: one output weight per slot and filter (12,544 for the demo at width 256).
 
-Every fold goes to `nbs/evidence/recipe_head.csv`, which the training notebook (04a) tabulates.
+Every fold goes to `nbs/evidence/recipe_head.csv`, which the training notebook (04a) tabulates. The committed CSVs
+were made with this script's own copy of the two heads, before they became the package's `pooling=` option: the
+same networks, with another seed for the output layer's initial weights, so a rerun moves single folds.
 
     python scripts/recipe_head.py                  # about 25 minutes on 2 cores
 """
@@ -25,55 +27,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
 from _probe import probe_arguments, run_probe, scaled_steps  # noqa: E402 (scripts/_probe.py)
 
-CONFIGS = {'single (recipe)': 'pool', 'slot-weighted pooling': 'slots', 'flattened head': 'flatten'}
+CONFIGS = {'single (recipe)': 'average', 'slot-weighted pooling': 'slots', 'flattened head': 'flatten'}
 
 
 def head_classifier():
-    "SurvConvMixerClassifier with a `head` parameter: 'pool' (the paper's), 'slots' or 'flatten'."
-    import keras
-    import numpy as np
+    "The estimator of each configuration: SurvConvMixerClassifier with its `pooling` (model page)."
     from survconvmixer.model import SurvConvMixerClassifier
-
-    class SlotPooling(keras.layers.Layer):
-        "(batch, rows, cols, channels) -> (batch, channels): a learned weight per slot, started at the average."
-        def __init__(self, keep, **kwargs):
-            super().__init__(**kwargs)
-            self.keep = np.asarray(keep, dtype='float32')
-        def build(self, shape):
-            start = self.keep / self.keep.size     # GlobalAveragePooling2D: blank slots (zero) count too
-            self.slot_weight = self.add_weight(shape=self.keep.shape, name='slot_weight',
-                                               initializer=keras.initializers.Constant(start))
-        def call(self, x):
-            return keras.ops.einsum('bhwc,hw->bc', x, self.slot_weight)
-        def get_config(self):
-            return {**super().get_config(), 'keep': self.keep.tolist()}
-
-    class HeadSurvConvMixer(SurvConvMixerClassifier):
-        def __init__(self, pathways=None, head: str = 'pool', random_state=0, steps=None):
-            super().__init__(pathways, random_state=random_state, steps=steps)
-            self.head = head
-
-        def _build_network(self, shape, seeds):
-            net = super()._build_network(shape, seeds)
-            if self.head == 'pool': return net
-            features = net.get_layer('blank_mask').output          # (batch, rows, cols, width), blank slots zero
-            if self.head == 'slots':
-                pooled = SlotPooling((~self.layout_.blank_slots).astype('float32'), name='slot_pool')(features)
-            else:
-                pooled = keras.layers.Flatten(name='slots')(features)
-            init = keras.initializers.GlorotUniform(seed=None if self.random_state is None else self.random_state + 7919)
-            logit = keras.layers.Dense(1, name='head_logit', kernel_initializer=init)(pooled)
-            return keras.Model(net.inputs, keras.layers.Activation('sigmoid', name='head_probability')(logit),
-                               name=f'survconvmixer_{self.head}')
-    return HeadSurvConvMixer
+    return lambda pathways, pooling, random_state=0, steps=None: SurvConvMixerClassifier(
+        pathways, pooling=pooling, random_state=random_state, steps=steps)
 
 
 def main(argv=None) -> int:
     a = probe_arguments(__doc__.splitlines()[1], 'recipe_head.csv').parse_args(argv)
     warnings.simplefilter('ignore')
     cls, steps = head_classifier(), scaled_steps(None, a.steps_scale)
-    run_probe(a, lambda demo: {name: (lambda h: lambda random_state=0: cls(demo.pathways, h, random_state, steps))(head)
-                               for name, head in CONFIGS.items()})
+    run_probe(a, lambda demo: {name: (lambda h: lambda random_state=0: cls(demo.pathways, h, random_state, steps))(pooling)
+                               for name, pooling in CONFIGS.items()})
     return 0
 
 

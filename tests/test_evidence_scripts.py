@@ -96,13 +96,12 @@ def test_slot_pooling_starts_as_the_papers_average():
     demo = simulate_demo(n_train=60, n_external=20)
     X = demo.train.expression
     y = (demo.train.clinical.os_event.to_numpy() > 0).astype(int)
-    pooled, slots = (cls(demo.pathways, head, random_state=3, steps=1) for head in ('pool', 'slots'))
+    pooled, slots = (cls(demo.pathways, pooling, random_state=3, steps=1) for pooling in ('average', 'slots'))
     for est in (pooled, slots): est.fit(X, y)
     paper, slot = pooled.model_, slots.model_
     # the slot weights as initialised; the trunk and the output layer copied from the paper's network
-    slot.get_layer('slot_pool').set_weights([(~slots.layout_.blank_slots) / slots.layout_.blank_slots.size])
+    slot.get_layer('pool').set_weights([(~slots.layout_.blank_slots) / slots.layout_.blank_slots.size])
     for layer in paper.layers:
-        if layer.weights and layer.name != 'logit': slot.get_layer(layer.name).set_weights(layer.get_weights())
-    slot.get_layer('head_logit').set_weights(paper.get_layer('logit').get_weights())
+        if layer.weights and layer.name != 'pool': slot.get_layer(layer.name).set_weights(layer.get_weights())
     images = pooled._inputs(X)
     np.testing.assert_allclose(slot.predict(images, verbose=0), paper.predict(images, verbose=0), atol=1e-5)
