@@ -485,6 +485,7 @@ def select_pathway_genes(estimator, X: pd.DataFrame) -> np.ndarray:
 class CoxElasticNetRisk(HorizonSurvivalMixin, BaseEstimator):
     """Cox proportional hazards with an elastic-net penalty on the pathway genes; `predict` = risk score,
     `predict_proba(X)[:, 1]` = 1 - S(horizon | x) with Breslow's baseline hazard."""
+    model_suffix = '.json'       # what `save` writes
 
     def __init__(self, pathways: PathwayCollection, horizon: float | None = 3.0, l1_ratio: float = 0.5,
                  alpha: float | None = None, n_alphas: int = 50, alpha_min_ratio: float = 0.01, cv: int = 5,

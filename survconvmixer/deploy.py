@@ -167,19 +167,17 @@ def _model_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in ('.keras', '.json', '.skops') and p.name != 'manifest.json')
 
 def save_estimator(estimator, stem: Path) -> str:
-    """Write a fitted estimator next to `stem`: Keras format (+ JSON) for a network, JSON for the Cox elastic net,
-    skops for a scikit-learn pipeline; the file name."""
-    from survconvmixer.baselines import CoxElasticNetRisk
-    if isinstance(estimator, CoxElasticNetRisk): return estimator.save(stem.with_suffix('.json')).name
+    """Write a fitted estimator next to `stem`: by its own `save` (a file ending in its `model_suffix`: Keras + JSON
+    for a network, JSON for the Cox elastic net), else skops for a scikit-learn pipeline; the file name."""
     if hasattr(estimator, 'save'):
-        estimator.save(stem.with_suffix('.keras'))
-        return stem.with_suffix('.keras').name
+        return estimator.save(stem.with_suffix(estimator.model_suffix)).name
     import skops.io as sio
     sio.dump(estimator, stem.with_suffix('.skops'))
     return stem.with_suffix('.skops').name
 
 def load_estimator(path: Path, method: str):
-    "Read one model file of a model folder without running code from it (Keras safe mode; skops, trusted types only)."
+    """Read one model file of a model folder without running code from it (Keras safe mode; skops, trusted types
+    only); a network or the Cox elastic net by the `load` of the class the method registry makes for `method`."""
     if path.suffix == '.skops':
         import skops.io as sio
         types = sio.get_untrusted_types(file=path)
@@ -188,13 +186,11 @@ def load_estimator(path: Path, method: str):
             raise ValueError(f"{path} holds types this package does not trust ({show_items(foreign)}): it was not "
                              "written by `survconvmixer train`; retrain")
         return sio.load(path, trusted=types)
-    from survconvmixer.baselines import CoxElasticNetRisk, GeneExpImgTLClassifier, PathCNNClassifier
-    from survconvmixer.hazard import SurvConvMixerHazard
-    from survconvmixer.model import SurvConvMixerClassifier
-    if path.suffix == '.json': return CoxElasticNetRisk.load(path)
-    keras_class = {'SurvConvMixerHazard': SurvConvMixerHazard, 'GeneExpImgTL': GeneExpImgTLClassifier,
-                   'PathCNN': PathCNNClassifier}.get(method, SurvConvMixerClassifier)
-    return keras_class.load(path)
+    from survconvmixer.methods import get_method
+    try: estimator_class = type(get_method(method)(pathways=None))
+    except KeyError as e:
+        raise ValueError(f"{path}: the model folder names a method this version does not know ({e.args[0]}); retrain") from None
+    return estimator_class.load(path)
 
 # %% ../nbs/09a_deploy.ipynb #5e8f7189
 def _gene_ranges(cohort, genes: list[str]) -> dict:

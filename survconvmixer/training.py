@@ -285,6 +285,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     class, death by the horizon). Subclasses define `_fit_inputs(X, y01)`, `_inputs(X)`, `_build_network(shape,
     seeds)` and `_recipe(n_samples)`; they have the parameters `random_state` and `verbose`."""
     _who = 'KerasClassifier'
+    model_suffix = '.keras'      # what `save` writes: the network, with its JSON description beside it
 
     def _stratify(self, X: pd.DataFrame, y01: np.ndarray) -> np.ndarray:
         "What the inner split is stratified on (the labels)."

@@ -369,6 +369,25 @@ def test_a_damaged_coxnet_file_is_refused_clearly(demo, tmp_path):
             load_estimator(bad, 'CoxNet')
 
 
+def test_a_model_file_of_an_unknown_method_is_refused_clearly(tmp_path):
+    "load_estimator finds the class through the method registry: a method it lacks is one line naming the choices."
+    from survconvmixer.deploy import load_estimator
+    path = tmp_path / 'mid.keras'
+    path.write_bytes(b'')
+    with pytest.raises(ValueError, match=r"names a method this version does not know \(unknown method 'Nope'; choose from SurvConvMixer"):
+        load_estimator(path, 'Nope')
+
+
+def test_every_saving_method_writes_the_file_its_class_loads():
+    "save_estimator names the file by the estimator's model_suffix; load_estimator reads it with the registry's class."
+    from survconvmixer.methods import METHODS
+    for name, method in METHODS.items():
+        estimator = method(pathways=None)
+        if hasattr(estimator, 'save'):
+            assert estimator.model_suffix in ('.keras', '.json'), name
+            assert hasattr(type(estimator), 'load'), name
+
+
 def test_interpret_refuses_a_model_without_grad_cam(demo, tmp_path):
     "Grad-CAM maps are SurvConvMixer's: a CoxNet model is refused with the methods that have them."
     from survconvmixer.deploy import explain
