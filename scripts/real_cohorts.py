@@ -8,6 +8,8 @@ Each cohort's Table 1 (IV mean AUC with its interval, SurvConvMixer minus each m
 corrected repeated-CV t interval) lands in `nbs/evidence/real_cohorts.csv`, which the methods notebook shows.
 
     python scripts/real_cohorts.py                   # about 20 minutes on 2 cores; needs ../shared beside the clone
+    python scripts/real_cohorts.py --pooling flatten --cohorts LUAD-necroptosis --models SurvConvMixer,RandomForest \
+        --out nbs/evidence/real_cohorts_luad_flatten.csv     # SurvConvMixer with the flattened head (model page)
 """
 from __future__ import annotations
 import argparse, os, sys
@@ -24,13 +26,22 @@ COHORTS = {   # name: (folder, extra arguments)
 }
 
 
-def run_cohort(name: str, folder: str, extra: list[str], out: Path, n_jobs: int) -> Path:
+def use_pooling(pooling: str):
+    "Make the registry's SurvConvMixer the network with `pooling` (e.g. 'flatten') for the runs of this process."
+    from dataclasses import replace
+    from functools import partial
+    from survconvmixer import methods
+    methods.METHODS['SurvConvMixer'] = replace(methods.METHODS['SurvConvMixer'],
+                                               make=partial(methods._survconvmixer, pooling=pooling))
+
+
+def run_cohort(name: str, folder: str, extra: list[str], out: Path, n_jobs: int, models: str = MODELS) -> Path:
     "Run `survconvmixer reproduce` on one real cohort into `out`/`name`; the path of its table1.csv."
     from survconvmixer.cli import main
     d = SHARED / 'real' / folder
     args = ['reproduce', '--preset', 'paper', '--expression', str(d / 'expression.csv.gz'), '--clinical',
             str(d / 'clinical.csv'), '--time-unit', 'days', '--time-col', 'os_time_days', '--pathways',
-            str(SHARED / 'pathways' / 'kegg_pathways_in_cancer_40.gmt'), '--name', name, '--models', MODELS,
+            str(SHARED / 'pathways' / 'kegg_pathways_in_cancer_40.gmt'), '--name', name, '--models', models,
             '--horizons', '3', '--repeats', '2', '--folds', '5', '--no-interpret', '--n-jobs', str(n_jobs),
             '--out', str(out / name), *extra]
     code = main(args)
@@ -43,13 +54,22 @@ def main(argv=None) -> int:
     ap.add_argument('--runs', default=str(ROOT / 'runs' / 'real'), help='run folders (resumable)')
     ap.add_argument('--n-jobs', type=int, default=2)
     ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'real_cohorts.csv'))
+    ap.add_argument('--models', default=MODELS, help='methods to compare (comma-separated)')
+    ap.add_argument('--cohorts', default=','.join(COHORTS), help='cohorts to run (comma-separated)')
+    ap.add_argument('--pooling', default=None, help="SurvConvMixer's pooling (default: the package's default)")
     a = ap.parse_args(argv)
+    unknown = sorted(set(a.cohorts.split(',')) - set(COHORTS))
+    if unknown: ap.error(f"unknown cohort(s) {unknown}; choose from {', '.join(COHORTS)}")
     if not SHARED.exists():
         print(f'{SHARED} is not there: this script needs the shared data folder beside the clone', file=sys.stderr)
         return 2
     import pandas as pd
-    tables = [pd.read_csv(run_cohort(n, f, x, Path(a.runs), a.n_jobs)).assign(cohort=n) for n, (f, x) in COHORTS.items()]
+    if a.pooling: use_pooling(a.pooling)
+    runs = Path(a.runs) / a.pooling if a.pooling else Path(a.runs)     # each network its own resumable folders
+    tables = [pd.read_csv(run_cohort(n, *COHORTS[n], runs, a.n_jobs, a.models)).assign(cohort=n)
+              for n in a.cohorts.split(',')]
     table = pd.concat(tables, ignore_index=True)
+    if a.pooling: table['pooling'] = table.method.map({'SurvConvMixer': a.pooling})
     table.to_csv(a.out, index=False)
     print(table[table.validation == 'IV'][['cohort', 'method', 'estimate', 'low', 'high', 'difference', 'p_holm']]
           .round(3).to_string(index=False))

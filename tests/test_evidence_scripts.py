@@ -105,3 +105,30 @@ def test_slot_pooling_starts_as_the_papers_average():
         if layer.weights and layer.name != 'pool': slot.get_layer(layer.name).set_weights(layer.get_weights())
     images = pooled._inputs(X)
     np.testing.assert_allclose(slot.predict(images, verbose=0), paper.predict(images, verbose=0), atol=1e-5)
+
+
+def test_recipe_head_maps_scores_every_design_for_both_heads(tmp_path):
+    "One small seed: a row per head and map design, counts within their ranges, one held-out AUC per head."
+    module = load('recipe_head_maps')
+    out = tmp_path / 'maps.csv'
+    assert module.main(['--seeds', '0', '--n-train', '200', '--out', str(out)]) == 0
+    table = pd.read_csv(out)
+    assert len(table) == 2 * len(module.DESIGNS)
+    assert set(table['head']) == {'average', 'flatten'} and set(table.maps) == set(module.DESIGNS)
+    assert table.recovered.between(0, 4).all() and table.false_positives.between(0, 36).all()
+    assert table.groupby('head').held_out_auc.nunique().eq(1).all()
+
+
+def test_real_cohorts_can_run_the_network_with_another_pooling():
+    "`--pooling` swaps the registry's SurvConvMixer for the run: the factories the engine gets build that network."
+    import pickle
+    from survconvmixer import methods
+    module = load('real_cohorts')
+    saved = methods.METHODS['SurvConvMixer']
+    try:
+        module.use_pooling('flatten')
+        factory = methods.method_factories(['SurvConvMixer'], None)['SurvConvMixer']
+        assert pickle.loads(pickle.dumps(factory))(random_state=0).pooling == 'flatten'   # as the workers get it
+    finally:
+        methods.METHODS['SurvConvMixer'] = saved
+    assert methods.method_factories(['SurvConvMixer'], None)['SurvConvMixer']().pooling == 'average'
