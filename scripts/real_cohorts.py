@@ -8,8 +8,14 @@ Each cohort's Table 1 (IV mean AUC with its interval, SurvConvMixer minus each m
 corrected repeated-CV t interval) lands in `nbs/evidence/real_cohorts.csv`, which the methods notebook shows.
 
     python scripts/real_cohorts.py                   # about 20 minutes on 2 cores; needs ../shared beside the clone
-    python scripts/real_cohorts.py --pooling flatten --cohorts LUAD-necroptosis --models SurvConvMixer,RandomForest \
-        --out nbs/evidence/real_cohorts_luad_flatten.csv     # SurvConvMixer with the flattened head (model page)
+    python scripts/real_cohorts.py --pooling flatten --cohorts LUAD-necroptosis \
+        --models SurvConvMixer,RandomForest,LogisticRegression,CoxNet \
+        --out nbs/evidence/real_cohorts_luad_flatten.csv     # SurvConvMixer with the flattened head (training page)
+
+With `--pooling`, SurvConvMixer is the network with that pooling for the whole run (the registry's entry is swapped
+in this process); its run folders are `<runs>/<pooling>/<cohort>`, and only the output CSV's `pooling` column says
+which network it was (the run folder's own config names the method, not its pooling). A run with another method
+set needs its own `--runs` folder: a run folder resumes only the run that made it.
 """
 from __future__ import annotations
 import argparse, os, sys
@@ -56,8 +62,12 @@ def main(argv=None) -> int:
     ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'real_cohorts.csv'))
     ap.add_argument('--models', default=MODELS, help='methods to compare (comma-separated)')
     ap.add_argument('--cohorts', default=','.join(COHORTS), help='cohorts to run (comma-separated)')
-    ap.add_argument('--pooling', default=None, help="SurvConvMixer's pooling (default: the package's default)")
+    ap.add_argument('--pooling', default=None, choices=('auto', 'average', 'slots', 'flatten'),
+                    help="SurvConvMixer's pooling (default: the package's default)")
     a = ap.parse_args(argv)
+    partial_run = a.pooling or a.models != MODELS or a.cohorts != ','.join(COHORTS)
+    if partial_run and Path(a.out) == Path(ap.get_default('out')):
+        ap.error("--pooling, --models or --cohorts make another table than the methods page's: give it its own --out")
     unknown = sorted(set(a.cohorts.split(',')) - set(COHORTS))
     if unknown: ap.error(f"unknown cohort(s) {unknown}; choose from {', '.join(COHORTS)}")
     if not SHARED.exists():

@@ -4,8 +4,8 @@
 The flattened head (`pooling='flatten'`) lifts SurvConvMixer at 300 patients (`recipe_head.py`), but on the
 interpretation page's example a single run of it found fewer planted pathways with the paper's Grad-CAM. This
 script repeats that example over several demo seeds with both heads, on the same folds, and scores every map
-design of the interpretation page plus HiResCAM on the last block (for a flattened head the exact share of the
-logit of each slot: gradient x activation, not averaged over the slots as Grad-CAM averages it):
+design of the interpretation page plus HiResCAM on the last block (gradient x activation per slot, not averaged
+over the slots as Grad-CAM averages it; for a flattened head each slot's share of the logit, kept where positive):
 
 - the interpretation page's setup: `simulate_demo(n_train=1500, n_background_genes=20, seed=s)`, 3-year labels,
   min-max scaled, 3-fold stratified CV (`random_state=s`), SurvConvMixer width 64, learning rate 3e-4, 30 epochs;

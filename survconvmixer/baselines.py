@@ -570,7 +570,7 @@ class CoxElasticNetRisk(HorizonSurvivalMixin, BaseEstimator):
         `load` reads without running code from it. The regularisation path (`model_`, `cv_scores_`) is not kept."""
         check_is_fitted(self, 'coef_')
         path = Path(path)
-        if path.suffix != '.json': raise ValueError("the CoxNet model file name must end with .json")
+        if path.suffix != self.model_suffix: raise ValueError(f"the CoxNet model file name must end with {self.model_suffix}")
         sel = self.selector_
         meta = {'estimator': 'CoxElasticNetRisk', 'params': {k: v for k, v in self.get_params().items() if k != 'pathways'},
                 'pathways': self.pathways.to_dict(), 'genes': sel.genes_, 'missing_genes': sel.missing_genes_,

@@ -178,6 +178,10 @@ def save_estimator(estimator, stem: Path) -> str:
 def load_estimator(path: Path, method: str):
     """Read one model file of a model folder without running code from it (Keras safe mode; skops, trusted types
     only); a network or the Cox elastic net by the `load` of the class the method registry makes for `method`."""
+    from survconvmixer.methods import METHODS
+    if method not in METHODS:
+        raise ValueError(f"{path}: written for the method {method!r}, which this version does not know (it knows "
+                         f"{', '.join(METHODS)}); retrain")
     if path.suffix == '.skops':
         import skops.io as sio
         types = sio.get_untrusted_types(file=path)
@@ -186,10 +190,10 @@ def load_estimator(path: Path, method: str):
             raise ValueError(f"{path} holds types this package does not trust ({show_items(foreign)}): it was not "
                              "written by `survconvmixer train`; retrain")
         return sio.load(path, trusted=types)
-    from survconvmixer.methods import get_method
-    try: estimator_class = type(get_method(method)(pathways=None))
-    except KeyError as e:
-        raise ValueError(f"{path}: the model folder names a method this version does not know ({e.args[0]}); retrain") from None
+    estimator_class = type(METHODS[method](pathways=None))
+    if getattr(estimator_class, 'model_suffix', None) != path.suffix:
+        raise ValueError(f"{path}: {method} models are not saved as {path.suffix} files; the model folder was changed "
+                         "since `survconvmixer train` wrote it: retrain")
     return estimator_class.load(path)
 
 # %% ../nbs/09a_deploy.ipynb #5e8f7189

@@ -339,7 +339,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         transform (`.json`): two files that load without running code from them (`load`)."""
         check_is_fitted(self, 'model_')
         path = Path(path)
-        if path.suffix != '.keras': raise ValueError("the model file name must end with .keras")
+        if path.suffix != self.model_suffix: raise ValueError(f"the model file name must end with {self.model_suffix}")
         params = {k: v for k, v in self.get_params().items() if k != 'pathways'}
         meta = {'params': params, 'pathways': self.pathways.to_dict(), 'classes': self.classes_.tolist(),
                 'n_features_in': int(self.n_features_in_), **self._saved_state(),

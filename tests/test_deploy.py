@@ -374,12 +374,16 @@ def test_a_model_file_of_an_unknown_method_is_refused_clearly(tmp_path):
     from survconvmixer.deploy import load_estimator
     path = tmp_path / 'mid.keras'
     path.write_bytes(b'')
-    with pytest.raises(ValueError, match=r"names a method this version does not know \(unknown method 'Nope'; choose from SurvConvMixer"):
+    with pytest.raises(ValueError, match=r"method 'Nope', which this version does not know \(it knows SurvConvMixer, "):
         load_estimator(path, 'Nope')
+    with pytest.raises(ValueError, match=r"method 'Nope', which this version does not know"):
+        load_estimator(tmp_path / 'mid.skops', 'Nope')                   # checked before any file is read
+    with pytest.raises(ValueError, match=r"RandomForest models are not saved as .keras files; .* retrain"):
+        load_estimator(path, 'RandomForest')                             # a folder edited by hand
 
 
-def test_every_saving_method_writes_the_file_its_class_loads():
-    "save_estimator names the file by the estimator's model_suffix; load_estimator reads it with the registry's class."
+def test_every_saving_method_declares_its_file_suffix():
+    "Each registered estimator with its own `save` names the suffix it writes (save_estimator uses it) and has a `load`."
     from survconvmixer.methods import METHODS
     for name, method in METHODS.items():
         estimator = method(pathways=None)

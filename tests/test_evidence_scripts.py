@@ -132,3 +132,20 @@ def test_real_cohorts_can_run_the_network_with_another_pooling():
     finally:
         methods.METHODS['SurvConvMixer'] = saved
     assert methods.method_factories(['SurvConvMixer'], None)['SurvConvMixer']().pooling == 'average'
+
+
+def test_real_cohorts_keeps_a_partial_run_off_the_methods_pages_table(tmp_path, monkeypatch, capsys):
+    "--pooling / --models / --cohorts without their own --out would overwrite real_cohorts.csv: refused at once."
+    import pytest
+    from survconvmixer.model import POOLINGS
+    module = load('real_cohorts')
+    for extra in (['--pooling', 'flatten'], ['--models', 'SurvConvMixer'], ['--cohorts', 'LUAD-necroptosis']):
+        with pytest.raises(SystemExit) as stop:
+            module.main(extra)
+        assert stop.value.code == 2 and 'give it its own --out' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        module.main(['--pooling', 'flat', '--out', str(tmp_path / 'x.csv')])      # a typo fails before any data is read
+    assert 'invalid choice' in capsys.readouterr().err
+    monkeypatch.setattr(module, 'SHARED', tmp_path / 'absent')                     # stop right after the arguments
+    for pooling in ('auto', *POOLINGS):                                            # every pooling the model takes
+        assert module.main(['--pooling', pooling, '--out', str(tmp_path / 'x.csv')]) == 2
