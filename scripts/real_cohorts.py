@@ -37,8 +37,8 @@ def use_pooling(pooling: str):
     from dataclasses import replace
     from functools import partial
     from survconvmixer import methods
-    methods.METHODS['SurvConvMixer'] = replace(methods.METHODS['SurvConvMixer'],
-                                               make=partial(methods._survconvmixer, pooling=pooling))
+    method = methods.METHODS['SurvConvMixer']
+    methods.METHODS['SurvConvMixer'] = replace(method, make=partial(method.make, pooling=pooling))
 
 
 def run_cohort(name: str, folder: str, extra: list[str], out: Path, n_jobs: int, models: str = MODELS) -> Path:

@@ -20,6 +20,7 @@ same networks, with another seed for the output layer's initial weights, so a re
 """
 from __future__ import annotations
 import os, sys, warnings
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
@@ -41,8 +42,7 @@ def main(argv=None) -> int:
     a = probe_arguments(__doc__.splitlines()[1], 'recipe_head.csv').parse_args(argv)
     warnings.simplefilter('ignore')
     cls, steps = head_classifier(), scaled_steps(None, a.steps_scale)
-    run_probe(a, lambda demo: {name: (lambda h: lambda random_state=0: cls(demo.pathways, h, random_state, steps))(pooling)
-                               for name, pooling in CONFIGS.items()})
+    run_probe(a, lambda demo: {name: partial(cls, demo.pathways, pooling, steps=steps) for name, pooling in CONFIGS.items()})
     return 0
 
 

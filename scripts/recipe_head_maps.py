@@ -19,6 +19,7 @@ Rows go to `nbs/evidence/recipe_head_maps.csv`, which the training notebook (04a
 """
 from __future__ import annotations
 import argparse, os, sys, time, warnings
+from typing import NamedTuple
 from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
@@ -34,51 +35,77 @@ DESIGNS = {  # name -> (cams_per_model arguments, maps of held-out samples only)
 }
 
 
-def fit_folds(seed: int, pooling: str, n_train: int, folds: int = 3):
-    "The interpretation page's example for one demo seed and head: (models, held-out ids, X, labels, planted, AUCs)."
-    import numpy as np
-    from sklearn.metrics import roc_auc_score
+class Example(NamedTuple):
+    "The interpretation page's example for one demo seed: scaled labelled patients, their labels, the folds."
+    pathways: object
+    X: 'pd.DataFrame'
+    labels: 'pd.Series'
+    splits: list
+    planted: list
+
+    @property
+    def held_out(self) -> list:
+        return [self.X.index[te] for _, te in self.splits]
+
+
+def make_example(seed: int, n_train: int, folds: int = 3) -> Example:
+    "Simulate the demo of `seed`, label it at 3 years, min-max scale it and cut its stratified folds (once per seed)."
     from sklearn.model_selection import StratifiedKFold
-    from survconvmixer.demo import simulate_demo
     from survconvmixer.data import minmax_scale_genes
+    from survconvmixer.demo import simulate_demo
     from survconvmixer.labelling import label_cohort
-    from survconvmixer.model import SurvConvMixerClassifier
     demo = simulate_demo(n_train=n_train, n_external=100, n_background_genes=20, seed=seed)
     labels = label_cohort(demo.train, 3).labels
     X = minmax_scale_genes(demo.train.expression).loc[labels.index]
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, labels))
-    models = [SurvConvMixerClassifier(demo.pathways, width=64, learning_rate=3e-4, epochs=30, pooling=pooling,
-                                      random_state=k).fit(X.iloc[tr], labels.iloc[tr]) for k, (tr, _) in enumerate(splits)]
-    aucs = [roc_auc_score(labels.iloc[te], m.predict_proba(X.iloc[te])[:, 1]) for m, (_, te) in zip(models, splits)]
-    return models, [X.index[te] for _, te in splits], X, labels, demo.truth.planted_pathways, float(np.mean(aucs))
+    return Example(demo.pathways, X, labels, splits, demo.truth.planted_pathways)
 
 
-def score_designs(models, held_out, X, labels, planted) -> list[dict]:
-    "Recovery of the planted pathways by every map design."
+def fit_folds(ex: Example, pooling: str) -> tuple[list, float]:
+    "One SurvConvMixer with `pooling` per training fold of the example: (models, mean held-out AUC)."
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+    from survconvmixer.model import SurvConvMixerClassifier
+    models = [SurvConvMixerClassifier(ex.pathways, width=64, learning_rate=3e-4, epochs=30, pooling=pooling,
+                                      random_state=k).fit(ex.X.iloc[tr], ex.labels.iloc[tr])
+              for k, (tr, _) in enumerate(ex.splits)]
+    aucs = [roc_auc_score(ex.labels.iloc[te], m.predict_proba(ex.X.iloc[te])[:, 1]) for m, (_, te) in zip(models, ex.splits)]
+    return models, float(np.mean(aucs))
+
+
+def score_designs(models: list, ex: Example) -> list[dict]:
+    "Recovery of the example's planted pathways by every map design."
     from survconvmixer.interpretation import aggregate_cams, cams_per_model, recovery_against_truth, wilcoxon_pathways
     rows = []
     for design, (kwargs, held) in DESIGNS.items():
-        tables = cams_per_model(models, X, held_out=held_out if held else None, **kwargs)
-        rec = recovery_against_truth(wilcoxon_pathways(aggregate_cams(tables), labels), planted)
+        tables = cams_per_model(models, ex.X, held_out=ex.held_out if held else None, **kwargs)
+        rec = recovery_against_truth(wilcoxon_pathways(aggregate_cams(tables), ex.labels), ex.planted)
         rows.append({'maps': design, 'recovered': rec['n_recovered'], 'n_planted': rec['n_planted'],
                      'false_positives': rec['n_false_positives'], 'n_unplanted': rec['n_unplanted']})
     return rows
 
 
+def seed_list(text: str) -> list[int]:
+    "'0,1,2' -> [0, 1, 2] (an argparse type: a wrong list is one line of usage, not a traceback)."
+    try: return [int(s) for s in text.split(',')]
+    except ValueError: raise argparse.ArgumentTypeError(f"seeds must be whole numbers separated by commas, not {text!r}") from None
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    ap.add_argument('--seeds', default='0,1,2,3,4', help='demo (and fold) seeds, comma-separated')
+    ap.add_argument('--seeds', default='0,1,2,3,4', type=seed_list, help='demo (and fold) seeds, comma-separated')
     ap.add_argument('--n-train', type=int, default=1500)
     ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'recipe_head_maps.csv'))
     a = ap.parse_args(argv)
     warnings.simplefilter('ignore')
     import pandas as pd
     rows = []
-    for seed in [int(s) for s in a.seeds.split(',')]:
+    for seed in a.seeds:
+        ex = make_example(seed, a.n_train)                    # the same patients and folds for both heads
         for pooling in HEADS:
             start = time.perf_counter()
-            models, held_out, X, labels, planted, auc = fit_folds(seed, pooling, a.n_train)
-            for row in score_designs(models, held_out, X, labels, planted):
+            models, auc = fit_folds(ex, pooling)
+            for row in score_designs(models, ex):
                 rows.append({'seed': seed, 'head': pooling, 'held_out_auc': round(auc, 4), **row})
             print(f'seed {seed} {pooling:8s} AUC {auc:.3f}  ' + '  '.join(
                 f"{r['recovered']}/{r['false_positives']}" for r in rows[-len(DESIGNS):]) +
