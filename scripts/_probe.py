@@ -12,11 +12,17 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBLEM_NAMES = {1.0: 'short', 3.0: 'mid', 5.0: 'long'}   # the presets' problem names by horizon
 
 
+def seed_list(text: str) -> list[int]:
+    "'0,1,2' -> [0, 1, 2] (an argparse type: a wrong list is one line of usage, not a traceback)."
+    try: return [int(s) for s in text.split(',')]
+    except ValueError: raise argparse.ArgumentTypeError(f"seeds must be whole numbers separated by commas, not {text!r}") from None
+
+
 def probe_arguments(description: str, out_name: str) -> argparse.ArgumentParser:
     "The arguments every probe takes; `out_name`: its CSV in nbs/evidence."
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument('--n-train', type=int, default=300)
-    ap.add_argument('--seeds', default='0,1', help='demo seeds, comma-separated')
+    ap.add_argument('--seeds', default='0,1', type=seed_list, help='demo seeds, comma-separated')
     ap.add_argument('--repeats', type=int, default=2)
     ap.add_argument('--folds', type=int, default=3)
     ap.add_argument('--horizons', default='3,5', help='years, comma-separated (the 300-patient problems: 3 and 5)')
@@ -40,7 +46,7 @@ def run_probe(a: argparse.Namespace, methods_for: Callable) -> 'pd.DataFrame':
     from survconvmixer.validation import make_problems, run_validation
     rows = []
     horizons = {PROBLEM_NAMES.get(h, f'{h:g}y'): h for h in map(float, a.horizons.split(','))}
-    for seed in map(int, a.seeds.split(',')):
+    for seed in a.seeds:
         demo = simulate_demo(n_train=a.n_train, n_external=170, seed=seed)
         problems = make_problems(demo.train, demo.external, horizons, prefix='demo')
         start = time.time()

@@ -17,9 +17,13 @@ were made with this script's own copy of the two heads, before they became the p
 same networks, with another seed for the output layer's initial weights, so a rerun moves single folds.
 
     python scripts/recipe_head.py                  # about 25 minutes on 2 cores
+
+More demo seeds of the two heads the package chooses between (`pooling='auto'`), without the slot weights:
+
+    python scripts/recipe_head.py --seeds 2,3,4 --configs average,flatten --out nbs/evidence/recipe_head_seeds.csv
 """
 from __future__ import annotations
-import os, sys, warnings
+import argparse, os, sys, warnings
 from functools import partial
 from pathlib import Path
 
@@ -34,15 +38,27 @@ CONFIGS = {'single (recipe)': 'average', 'slot-weighted pooling': 'slots', 'flat
 def head_classifier():
     "The estimator of each configuration: SurvConvMixerClassifier with its `pooling` (model page)."
     from survconvmixer.model import SurvConvMixerClassifier
-    return lambda pathways, pooling, random_state=0, steps=None: SurvConvMixerClassifier(
-        pathways, pooling=pooling, random_state=random_state, steps=steps)
+    return lambda pathways, pooling, random_state=0, steps=None, conv1d=False: SurvConvMixerClassifier(
+        pathways, pooling=pooling, random_state=random_state, steps=steps, conv1d=conv1d)
+
+
+def pooling_list(text: str) -> list[str]:
+    "'average,flatten' -> the configurations with those poolings (an argparse type: a wrong name is one usage line)."
+    chosen = text.split(',')
+    unknown = sorted(set(chosen) - set(CONFIGS.values()))
+    if unknown: raise argparse.ArgumentTypeError(f"unknown pooling {unknown}; choose from {', '.join(CONFIGS.values())}")
+    return [name for name, pooling in CONFIGS.items() if pooling in chosen]
 
 
 def main(argv=None) -> int:
-    a = probe_arguments(__doc__.splitlines()[1], 'recipe_head.csv').parse_args(argv)
+    ap = probe_arguments(__doc__.splitlines()[1], 'recipe_head.csv')
+    ap.add_argument('--configs', type=pooling_list, default=list(CONFIGS), help='poolings, comma-separated (default: all three)')
+    ap.add_argument('--conv1d', action='store_true', help='the Conv1D variant (1-D kernels over the pathway sequence)')
+    a = ap.parse_args(argv)
     warnings.simplefilter('ignore')
     cls, steps = head_classifier(), scaled_steps(None, a.steps_scale)
-    run_probe(a, lambda demo: {name: partial(cls, demo.pathways, pooling, steps=steps) for name, pooling in CONFIGS.items()})
+    run_probe(a, lambda demo: {name: partial(cls, demo.pathways, CONFIGS[name], steps=steps, conv1d=a.conv1d)
+                       for name in a.configs})
     return 0
 
 

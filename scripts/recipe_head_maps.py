@@ -24,7 +24,8 @@ from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
+from _probe import seed_list  # noqa: E402 (scripts/_probe.py)
 
 HEADS = ('average', 'flatten')
 DESIGNS = {  # name -> (cams_per_model arguments, maps of held-out samples only)
@@ -83,12 +84,6 @@ def score_designs(models: list, ex: Example) -> list[dict]:
         rows.append({'maps': design, 'recovered': rec['n_recovered'], 'n_planted': rec['n_planted'],
                      'false_positives': rec['n_false_positives'], 'n_unplanted': rec['n_unplanted']})
     return rows
-
-
-def seed_list(text: str) -> list[int]:
-    "'0,1,2' -> [0, 1, 2] (an argparse type: a wrong list is one line of usage, not a traceback)."
-    try: return [int(s) for s in text.split(',')]
-    except ValueError: raise argparse.ArgumentTypeError(f"seeds must be whole numbers separated by commas, not {text!r}") from None
 
 
 def main(argv=None) -> int:

@@ -3,6 +3,7 @@ import importlib.util
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,6 +88,20 @@ def test_recipe_head_runs_the_three_heads_on_the_same_folds(tmp_path):
     assert set(table.method) == set(module.CONFIGS) and len(table) == 3 * 2 * 2
     assert table.groupby('method').size().nunique() == 1 and table.iv_auc.between(0, 1).all()
 
+
+
+def test_recipe_head_runs_only_the_chosen_heads_and_names_wrong_arguments(tmp_path, capsys):
+    out = tmp_path / 'two.csv'
+    module = load('recipe_head')
+    assert module.main(['--n-train', '160', '--seeds', '1', '--repeats', '1', '--folds', '2', '--steps-scale', '0.01',
+                        '--n-jobs', '1', '--configs', 'flatten,average', '--out', str(out)]) == 0
+    table = pd.read_csv(out)
+    assert set(table.method) == {'single (recipe)', 'flattened head'} and (table.demo_seed == 1).all()
+    for bad, says in ((['--configs', 'average,max'], "unknown pooling ['max']"), (['--seeds', '0,x'], 'whole numbers')):
+        with pytest.raises(SystemExit) as exit_:
+            module.main(bad + ['--out', str(tmp_path / 'never.csv')])
+        assert exit_.value.code == 2 and says in capsys.readouterr().err
+    assert not (tmp_path / 'never.csv').exists()
 
 def test_slot_pooling_starts_as_the_papers_average():
     "The slot-weighted head, before training, predicts what the paper's pooled network predicts."
