@@ -15,7 +15,8 @@ from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
+from _probe import seed_list  # noqa: E402 (scripts/_probe.py: --seeds as an argparse type)
 
 METHODS = ['SurvConvMixer', 'SurvConvMixerHazard', 'CoxNet', 'RandomSurvivalForest']
 VARIANTS = {'SurvConvMixerHazard, flexible head': dict(head='flexible')}     # SurvConvMixerHazard parameters
@@ -44,14 +45,14 @@ def one_run(size: int, seed: int, n_jobs: int, methods: list[str]):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument('--sizes', default='300')
-    ap.add_argument('--seeds', default='0,1')
+    ap.add_argument('--seeds', default='0,1', type=seed_list)
     ap.add_argument('--methods', default=','.join(METHODS + list(VARIANTS)))
     ap.add_argument('--n-jobs', type=int, default=2)
     ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'hazard_comparison.csv'))
     a = ap.parse_args(argv)
     import pandas as pd
-    runs = [one_run(int(n), int(s), a.n_jobs, a.methods.split(','))
-            for n in a.sizes.split(',') for s in a.seeds.split(',')]
+    runs = [one_run(int(n), s, a.n_jobs, a.methods.split(','))
+            for n in a.sizes.split(',') for s in a.seeds]
     table = pd.concat(runs, ignore_index=True)
     table.to_csv(a.out, index=False)
     print(table.groupby(['method', 'n_train_cohort', 'demo_seed', 'problem'], sort=False).iv_auc.mean()

@@ -17,7 +17,8 @@ from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
+from _probe import seed_list  # noqa: E402 (scripts/_probe.py: --seeds as an argparse type)
 
 
 def one_size(size: int, seed: int, methods: list[str], horizon: float, repeats: int, folds: int, n_jobs: int):
@@ -38,7 +39,7 @@ def one_size(size: int, seed: int, methods: list[str], horizon: float, repeats: 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument('--sizes', default='150,300,600,1200,2200')
-    ap.add_argument('--seeds', default='0,1,2')
+    ap.add_argument('--seeds', default='0,1,2', type=seed_list)
     ap.add_argument('--methods', default='SurvConvMixer,SurvConvMixerConv1D,LogisticRegression,CoxNet,RandomForest')
     ap.add_argument('--horizon', type=float, default=3.0)
     ap.add_argument('--repeats', type=int, default=1)
@@ -53,7 +54,7 @@ def main(argv=None) -> int:
     finished = set(zip(done['size'], done['seed']))
     methods = a.methods.split(',')
     for size in map(int, a.sizes.split(',')):
-        for seed in map(int, a.seeds.split(',')):
+        for seed in a.seeds:
             if (size, seed) in finished: continue
             start = time.perf_counter()
             rows = one_size(size, seed, methods, a.horizon, a.repeats, a.folds, a.n_jobs)

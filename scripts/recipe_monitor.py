@@ -14,7 +14,8 @@ from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
+from _probe import seed_list  # noqa: E402 (scripts/_probe.py: --seeds as an argparse type)
 
 
 def methods(pathways) -> dict:
@@ -34,7 +35,7 @@ def methods(pathways) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    ap.add_argument('--seeds', default='0,1')
+    ap.add_argument('--seeds', default='0,1', type=seed_list)
     ap.add_argument('--n-train', type=int, default=2200)
     ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'recipe_monitor.csv'))
     a = ap.parse_args(argv)
@@ -42,7 +43,7 @@ def main(argv=None) -> int:
     from survconvmixer.demo import simulate_demo
     from survconvmixer.validation import make_problems, run_validation
     out = []
-    for seed in map(int, a.seeds.split(',')):
+    for seed in a.seeds:
         demo = simulate_demo(n_train=a.n_train, n_external=170, seed=seed)
         problems = make_problems(demo.train, demo.external, {'short': 1.0, 'mid': 3.0, 'long': 5.0}, prefix='demo')
         with warnings.catch_warnings():

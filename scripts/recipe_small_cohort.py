@@ -15,7 +15,8 @@ from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
+from _probe import seed_list  # noqa: E402 (scripts/_probe.py: --seeds as an argparse type)
 
 CONFIGURATIONS = {
     "paper's (early stopping, batch 64, lr 1e-3)": dict(early_stopping=True, batch_size=64, learning_rate=1e-3),
@@ -54,13 +55,13 @@ def one_seed(seed: int, n_train: int, n_jobs: int):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    ap.add_argument('--seeds', default='0,1')
+    ap.add_argument('--seeds', default='0,1', type=seed_list)
     ap.add_argument('--n-train', type=int, default=300)
     ap.add_argument('--n-jobs', type=int, default=2)
     ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'recipe_small_cohort.csv'))
     a = ap.parse_args(argv)
     import pandas as pd
-    table = pd.concat([one_seed(int(s), a.n_train, a.n_jobs) for s in a.seeds.split(',')], ignore_index=True)
+    table = pd.concat([one_seed(s, a.n_train, a.n_jobs) for s in a.seeds], ignore_index=True)
     table.to_csv(a.out, index=False)
     print(table.groupby(['configuration', 'demo_seed', 'problem'], sort=False).iv_auc.mean()
           .unstack(['demo_seed', 'problem']).round(3).to_string())

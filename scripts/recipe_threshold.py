@@ -13,7 +13,8 @@ from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
+from _probe import seed_list  # noqa: E402 (scripts/_probe.py: --seeds as an argparse type)
 
 CONFIGS = {'early stopping (batch 64, lr 1e-3)': dict(early_stopping=True, batch_size=64, learning_rate=1e-3),
            'step budget (2,000 steps, batch 16, lr 3e-3)': dict(early_stopping=False, batch_size=16, steps=2000,
@@ -23,7 +24,7 @@ CONFIGS = {'early stopping (batch 64, lr 1e-3)': dict(early_stopping=True, batch
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument('--sizes', default='1200,2200')
-    ap.add_argument('--seeds', default='0,1')
+    ap.add_argument('--seeds', default='0,1', type=seed_list)
     ap.add_argument('--n-jobs', type=int, default=2)
     ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'recipe_threshold.csv'))
     a = ap.parse_args(argv)
@@ -33,7 +34,7 @@ def main(argv=None) -> int:
     from survconvmixer.validation import make_problems, run_validation
     rows = []
     for size in map(int, a.sizes.split(',')):
-        for seed in map(int, a.seeds.split(',')):
+        for seed in a.seeds:
             demo = simulate_demo(n_train=size, n_external=170, seed=seed)
             problems = make_problems(demo.train, demo.external, {'3y': 3.0}, prefix='demo')
             methods = {k: (lambda p: lambda random_state=0: SurvConvMixerClassifier(

@@ -89,7 +89,6 @@ def test_recipe_head_runs_the_three_heads_on_the_same_folds(tmp_path):
     assert table.groupby('method').size().nunique() == 1 and table.iv_auc.between(0, 1).all()
 
 
-
 def test_recipe_head_runs_only_the_chosen_heads_and_names_wrong_arguments(tmp_path, capsys):
     out = tmp_path / 'two.csv'
     module = load('recipe_head')
@@ -102,6 +101,7 @@ def test_recipe_head_runs_only_the_chosen_heads_and_names_wrong_arguments(tmp_pa
             module.main(bad + ['--out', str(tmp_path / 'never.csv')])
         assert exit_.value.code == 2 and says in capsys.readouterr().err
     assert not (tmp_path / 'never.csv').exists()
+
 
 def test_slot_pooling_starts_as_the_papers_average():
     "The slot-weighted head, before training, predicts what the paper's pooled network predicts."
