@@ -26,7 +26,7 @@ def factory(pathways, members: int, steps: int | None):
     "A factory for the engine: one network, or a soft vote of `members` networks with seeds of their own."
     from sklearn.ensemble import VotingClassifier
     from survconvmixer.model import SurvConvMixerClassifier
-    extra = {} if steps is None else {'steps': steps}
+    extra = {'pooling': 'average', **({} if steps is None else {'steps': steps})}   # the paper's head: measured before 'auto'
     if members == 1: return lambda random_state=0: SurvConvMixerClassifier(pathways, random_state=random_state, **extra)
     return lambda random_state=0: VotingClassifier(
         [(f'm{i}', SurvConvMixerClassifier(pathways, random_state=random_state * 7 + i, **extra)) for i in range(members)],

@@ -29,8 +29,8 @@ from _probe import seed_list  # noqa: E402 (scripts/_probe.py)
 
 HEADS = ('average', 'flatten')
 DESIGNS = {  # name -> (cams_per_model arguments, maps of held-out samples only)
-    'paper Grad-CAM, all samples': (dict(preset='paper'), False),
-    'paper Grad-CAM, held-out': (dict(preset='paper'), True),
+    'paper Grad-CAM, all samples': (dict(preset='paper', method='gradcam'), False),
+    'paper Grad-CAM, held-out': (dict(preset='paper', method='gradcam'), True),
     'embedding, held-out': (dict(preset='embedding'), True),
     'HiResCAM last block, held-out': (dict(preset=None, layer='feature_map', method='hirescam', baseline=None), True),
 }

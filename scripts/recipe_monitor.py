@@ -27,10 +27,10 @@ def methods(pathways) -> dict:
         def _recipe(self, n_samples):
             return dataclasses.replace(super()._recipe(n_samples), monitor='val_auc')
 
-    return {'val_loss (default)': lambda random_state=0: SurvConvMixerClassifier(pathways, random_state=random_state),
-            'val_loss smoothed 0.5': lambda random_state=0: SurvConvMixerClassifier(pathways, smoothing=0.5,
+    return {'val_loss (default)': lambda random_state=0: SurvConvMixerClassifier(pathways, pooling='average', random_state=random_state),
+            'val_loss smoothed 0.5': lambda random_state=0: SurvConvMixerClassifier(pathways, smoothing=0.5, pooling='average',
                                                                                     random_state=random_state),
-            'val_auc': lambda random_state=0: AucMonitor(pathways, random_state=random_state)}
+            'val_auc': lambda random_state=0: AucMonitor(pathways, pooling='average', random_state=random_state)}
 
 
 def main(argv=None) -> int:

@@ -43,7 +43,7 @@ def one_seed(seed: int, n_train: int, n_jobs: int):
     demo = simulate_demo(n_train=n_train, n_external=170, seed=seed)
     problems = make_problems(demo.train, demo.external, {'mid': 3.0, 'long': 5.0}, prefix='demo')
     methods = {name: (lambda p: lambda random_state=0: SurvConvMixerClassifier(demo.pathways, random_state=random_state,
-                                                                                **p))(params)
+                                                                                **{'pooling': 'average', **p}))(params)
                for name, params in CONFIGURATIONS.items()}
     methods.update({f'{m} (reference)': f for m, f in method_factories(REFERENCES, demo.pathways).items()})
     with warnings.catch_warnings():

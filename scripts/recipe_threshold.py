@@ -38,7 +38,7 @@ def main(argv=None) -> int:
             demo = simulate_demo(n_train=size, n_external=170, seed=seed)
             problems = make_problems(demo.train, demo.external, {'3y': 3.0}, prefix='demo')
             methods = {k: (lambda p: lambda random_state=0: SurvConvMixerClassifier(
-                demo.pathways, random_state=random_state, **p))(v) for k, v in CONFIGS.items()}
+                demo.pathways, random_state=random_state, **{'pooling': 'average', **p}))(v) for k, v in CONFIGS.items()}
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')

@@ -474,9 +474,9 @@ class PatientMaps:
 # %% ../nbs/09a_deploy.ipynb #c55c675a
 def explain(model: TrainedModel, expression: pd.DataFrame, scaling: str = 'reference', nan_policy: str = 'error',
             cohort=None, reference_cohort: str | None = None) -> PatientMaps:
-    """Grad-CAM maps of the patients (rows) of `expression` at each horizon of `model`, scaled as `predict` scales
-    them (`reference_cohort` as there); with `cohort` (the same patients' survival), the key pathways of each horizon
-    on them."""
+    """Grad-CAM maps (HiResCAM behind a flattened head: `grad_cam`'s default) of the patients (rows) of `expression`
+    at each horizon of `model`, scaled as `predict` scales them (`reference_cohort` as there); with `cohort` (the
+    same patients' survival), the key pathways of each horizon on them."""
     from survconvmixer.checks import expression_frame
     from survconvmixer.data import NAN_POLICIES, _apply_nan_policy
     from survconvmixer.interpretation import grad_cam, gsva_scores, interpret_problem, pathway_cam_table

@@ -25,14 +25,14 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import keras
 
 # %% auto #0
-__all__ = ['CAM_PRESETS', 'KEY_PATHWAY_COLUMNS', 'INTERPRETATIONS', 'grad_cam', 'pathway_cam_table', 'cams_per_model',
-           'aggregate_cams', 'wilcoxon_pathways', 'recovery_against_truth', 'plot_pvalue_grid', 'plot_pathway_map',
-           'plot_class_cam_heatmaps', 'gsva_scores', 'KMResult', 'km_by_median', 'plot_km', 'key_pathway_table',
-           'interpret_problem', 'RunInterpretation', 'interpret_run']
+__all__ = ['CAM_PRESETS', 'CAM_METHODS', 'KEY_PATHWAY_COLUMNS', 'INTERPRETATIONS', 'cam_method', 'grad_cam', 'pathway_cam_table',
+           'cams_per_model', 'aggregate_cams', 'wilcoxon_pathways', 'recovery_against_truth', 'plot_pvalue_grid',
+           'plot_pathway_map', 'plot_class_cam_heatmaps', 'gsva_scores', 'KMResult', 'km_by_median', 'plot_km',
+           'key_pathway_table', 'interpret_problem', 'RunInterpretation', 'interpret_run']
 
 # %% ../nbs/07_interpretation.ipynb #e6b06328
 CAM_PRESETS: dict[str, dict] = {
-    'paper': dict(layer='feature_map', method='gradcam', baseline=None),     # SPEC §8, the paper's Grad-CAM
+    'paper': dict(layer='feature_map', method='auto', baseline=None),   # SPEC §8: Grad-CAM (HiResCAM behind a flattened head)
     'embedding': dict(layer='embedding_bn', method='hirescam', baseline='mean'),  # pathway-specific (see validation)
 }
 
@@ -62,6 +62,16 @@ def _model_inputs(X, layout: PathwayImageLayout, conv1d: bool) -> np.ndarray:
 
 # %% ../nbs/07_interpretation.ipynb #2c3272bd
 _CAM_FUNCTIONS = weakref.WeakKeyDictionary()  # model -> {(layer, method, relu): (function, sub-model)}
+CAM_METHODS = ('auto', 'gradcam', 'hirescam')
+
+def cam_method(model: keras.Model, method: str = 'auto') -> str:
+    """The map `method` `grad_cam` computes for `model`: 'auto' is 'gradcam' behind global average pooling (the
+    paper's network: the gradient is the same at every slot) and 'hirescam' behind a head with weights per slot."""
+    if method not in CAM_METHODS: raise ValueError(f"method must be 'gradcam', 'hirescam' or 'auto', not {method!r}")
+    if method != 'auto': return method
+    pool = next((l for l in model.layers if l.name == 'pool'), None)
+    average = (keras.layers.GlobalAveragePooling1D, keras.layers.GlobalAveragePooling2D)
+    return 'gradcam' if pool is None or isinstance(pool, average) else 'hirescam'
 
 def _cam_function(model: keras.Model, layer: str, method: str, relu: bool, weights: tuple | None = None):
     """A compiled `f(x, reference) -> (n, *positions)` computing the class activation maps of one batch (traced
@@ -71,7 +81,7 @@ def _cam_function(model: keras.Model, layer: str, method: str, relu: bool, weigh
     if keras.backend.backend() != 'tensorflow':
         raise RuntimeError(f"grad_cam needs the TensorFlow Keras backend, not {keras.backend.backend()!r}")
     if method not in ('gradcam', 'hirescam'):
-        raise ValueError(f"method must be 'gradcam' or 'hirescam', not {method!r}")
+        raise ValueError(f"method must be 'gradcam', 'hirescam' or 'auto', not {method!r}")
     cache = _CAM_FUNCTIONS.setdefault(model, {})
     if (layer, method, relu, weights) in cache: return cache[layer, method, relu, weights]
     names = [l.name for l in model.layers]
@@ -113,16 +123,18 @@ def _mean_activation(sub: keras.Model, x: np.ndarray, batch_size: int) -> np.nda
 
 # %% ../nbs/07_interpretation.ipynb #c1219502
 def grad_cam(estimator_or_model, X, layout: PathwayImageLayout | None = None, batch_size: int = 256,
-             layer: str = 'feature_map', method: str = 'gradcam', baseline: str | np.ndarray | None = None,
+             layer: str = 'feature_map', method: str = 'auto', baseline: str | np.ndarray | None = None,
              relu: bool = True, mask_blank: bool = True, horizon: float | None = None) -> np.ndarray:
     """Class activation maps `(n, grid_side, grid_side)`, one value per pathway slot, for the logit of a fitted
     `SurvConvMixerClassifier` (or a Keras SurvConvMixer `model` with its `layout`), or for the log cumulative hazard
     at `horizon` (default: its own `horizon`) of a fitted `SurvConvMixerHazard`. `X`: expression DataFrame
     (samples x genes, scaled like the training data) or model inputs. Defaults are the paper's Grad-CAM on the
-    last ConvMixer block; `method='hirescam'`, `layer=` and `baseline='mean'` (or an activation array) are the
-    variants of `CAM_PRESETS`. Blank slots are 0 when `mask_blank`."""
+    last ConvMixer block (`method='auto'`: HiResCAM behind a flattened head, `cam_method`); `method='hirescam'`,
+    `layer=` and `baseline='mean'` (or an activation array) are the variants of `CAM_PRESETS`. Blank slots are 0
+    when `mask_blank`."""
     import tensorflow as tf
     model, layout, conv1d = _model_and_layout(estimator_or_model, layout)
+    method = cam_method(model, method)
     weights = None
     if getattr(estimator_or_model, 'breaks_', None) is not None:       # a hazard model: its cumulative hazard
         from survconvmixer.hazard import cumulative_hazard_weights

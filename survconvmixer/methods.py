@@ -39,7 +39,7 @@ def _keyword(cls) -> Callable:
 
 METHODS: dict[str, Method] = {m.name: m for m in [
     Method('SurvConvMixer', _survconvmixer, options=('precision',),
-           description='ConvMixer on pathway-level images (the paper)'),
+           description='ConvMixer on pathway-level images (the paper; small cohorts: a flattened head)'),
     Method('SurvConvMixerConv1D', partial(_survconvmixer, conv1d=True), dict(epochs=10, width=64),
            options=('precision',), description='the same network with 1-D kernels (paper)'),
     *[Method(name, partial(make_classical, name), quick, description=f'{name} on the pathway genes (paper)')

@@ -149,7 +149,7 @@ class SurvConvMixerClassifier(KerasClassifier):
                  learning_rate: float | str = 'auto', weight_decay: float = 1e-4, early_stopping: bool | str = 'auto',
                  validation_fraction: float = 0.15, patience: int = 8, class_weight: str | None = 'balanced',
                  precision: str = 'float32', fused: bool = True, slot_embedding: bool = False, steps: int | None = None,
-                 smoothing: float = 0.0, weight_averaging: float | None = None, pooling: str = 'average',
+                 smoothing: float = 0.0, weight_averaging: float | None = None, pooling: str = 'auto',
                  random_state: int | None = 0, verbose: int = 0):
         self.pathways, self.conv1d, self.width, self.depth, self.kernel_size = pathways, conv1d, width, depth, kernel_size
         self.pooling = pooling

@@ -136,7 +136,8 @@ def write_report(out: str | Path, title: str, description: str, problems: pd.Dat
                   _table_html(pd.DataFrame(truth.effects).T)]
         if interpretation is not None and len(interpretation.key_pathways):
             parts += ["<h3>Key pathways against the planted truth</h3>",
-                      "<p><b>paper</b>: the paper's Grad-CAM on all training samples; <b>embedding-heldout</b>: "
+                      "<p><b>paper</b>: the paper's Grad-CAM on all training samples (HiResCAM behind the flattened head "
+                      "that small cohorts' networks get); <b>embedding-heldout</b>: "
                       "pathway-specific maps of held-out samples (see the interpretation notebook for why they "
                       "differ).</p>", _table_html(interpretation.recovery(truth.planted_pathways), index=False)]
     path = out / 'report.html'

@@ -146,7 +146,7 @@ def test_real_cohorts_can_run_the_network_with_another_pooling():
         assert pickle.loads(pickle.dumps(factory))(random_state=0).pooling == 'flatten'   # as the workers get it
     finally:
         methods.METHODS['SurvConvMixer'] = saved
-    assert methods.method_factories(['SurvConvMixer'], None)['SurvConvMixer']().pooling == 'average'
+    assert methods.method_factories(['SurvConvMixer'], None)['SurvConvMixer']().pooling == 'auto'   # the registry's own again
 
 
 def test_real_cohorts_keeps_a_partial_run_off_the_methods_pages_table(tmp_path, monkeypatch, capsys):
@@ -164,3 +164,18 @@ def test_real_cohorts_keeps_a_partial_run_off_the_methods_pages_table(tmp_path, 
     monkeypatch.setattr(module, 'SHARED', tmp_path / 'absent')                     # stop right after the arguments
     for pooling in ('auto', *POOLINGS):                                            # every pooling the model takes
         assert module.main(['--pooling', pooling, '--out', str(tmp_path / 'x.csv')]) == 2
+
+
+def test_explain_heads_scores_the_top_of_each_patients_map_and_names_wrong_seeds(tmp_path, capsys):
+    "`score_maps`: the share of patients topped by a planted pathway and the planted pathways' ranks in the mean map."
+    module = load('explain_heads')
+    maps = pd.DataFrame({'A': [5.0, 0.0, 1.0], 'B': [1.0, 2.0, 0.0], 'C': [0.0, 1.0, 3.0]}, index=['p1', 'p2', 'p3'])
+    got = module.score_maps(maps, {'A', 'C'})
+    # tops: A, B, C; each map over its max: A (1, 0, 1/3), B (0.2, 1, 0), C (0, 0.5, 1): mean order C, A, B
+    assert got == {'top_is_planted': round(2 / 3, 3), 'most_common_top': 'A', 'most_common_share': round(1 / 3, 3),
+                   'planted_ranks': '1 2', 'planted_in_top4': 2}
+    assert module.score_maps(maps, {'B'})['planted_ranks'] == '3'
+    with pytest.raises(SystemExit) as exit_:
+        module.main(['--seeds', '0,x', '--out', str(tmp_path / 'never.csv')])
+    assert exit_.value.code == 2 and 'whole numbers' in capsys.readouterr().err
+    assert not (tmp_path / 'never.csv').exists()

@@ -60,6 +60,39 @@ def test_grad_cam_equals_closed_form_cam(layout, conv1d):
     assert cams.max() > 0
 
 
+@pytest.mark.parametrize('conv1d', [False, True])
+@pytest.mark.parametrize('pooling', ['flatten', 'slots'])
+def test_maps_behind_a_head_with_weights_per_slot_are_each_slots_share_of_the_logit(layout, conv1d, pooling):
+    "Behind a per-slot head the default maps are HiResCAM: signed, they add up to the logit less the bias."
+    keras.utils.set_random_seed(6)
+    net = build_survconvmixer(layout, width=8, conv1d=conv1d, pooling=pooling)
+    w, b = net.get_layer('logit').get_weights()
+    net.get_layer('logit').set_weights([w * 50, b + 0.3])
+    assert interp.cam_method(net) == 'hirescam' and interp.cam_method(net, 'gradcam') == 'gradcam'
+    shape = layout.sequence_shape if conv1d else layout.image_shape
+    x = np.random.default_rng(0).random((12, *shape)).astype('float32')
+    logit = keras.ops.convert_to_numpy(keras.Model(net.input, net.get_layer('logit').output)(x))[:, 0]
+    signed = grad_cam(net, x, layout=layout, relu=False)
+    np.testing.assert_allclose(signed.sum(axis=(1, 2)) + 0.3, logit, atol=1e-4 * max(1.0, np.abs(logit).max()))
+    np.testing.assert_allclose(grad_cam(net, x, layout=layout), np.maximum(signed, 0), atol=1e-7)
+    averaged = grad_cam(net, x, layout=layout, method='gradcam')   # the paper's averaged gradient: other maps
+    assert np.abs(averaged - np.maximum(signed, 0)).max() > 0.05 * np.abs(signed).max()
+
+
+def test_paper_maps_of_a_fitted_flattened_model_survive_save_and_load(tmp_path):
+    "The 'paper' preset picks HiResCAM from the network itself, so a loaded model gives the same maps."
+    from survconvmixer.deploy import load_estimator, save_estimator
+    demo = simulate_demo(n_train=120, n_external=20, n_background_genes=5, seed=3)
+    labels = label_cohort(demo.train, 3).labels
+    X = minmax_scale_genes(demo.train.expression).loc[labels.index]
+    est = SurvConvMixerClassifier(demo.pathways, width=8, steps=5, pooling='flatten', random_state=0).fit(X, labels)
+    back = load_estimator(tmp_path / save_estimator(est, tmp_path / 'm'), 'SurvConvMixer')
+    paper = cams_per_model([est], X.iloc[:10], preset='paper')[0]
+    hires = pathway_cam_table(grad_cam(est, X.iloc[:10], method='hirescam'), est.layout_, index=X.index[:10])
+    pd.testing.assert_frame_equal(paper, hires)
+    pd.testing.assert_frame_equal(cams_per_model([back], X.iloc[:10], preset='paper')[0], paper, atol=1e-6)
+
+
 @pytest.mark.parametrize('batch_size', [1, 7, 256])
 def test_batch_size_does_not_change_maps(layout, batch_size):
     keras.utils.set_random_seed(2)

@@ -168,10 +168,13 @@ def test_predictions_do_not_depend_on_the_order_of_the_rows(cohort, pooling):
 
 def test_auto_pooling_gives_small_cohorts_the_flattened_head_and_it_survives_save_and_load(cohort, tmp_path):
     pathways, X, y = cohort
-    paper = M.SurvConvMixerClassifier(pathways, width=8, steps=5).fit(X, y)           # the default: the paper's
+    paper = M.SurvConvMixerClassifier(pathways, width=8, steps=5, pooling='average').fit(X, y)   # the paper's
     assert paper.pooling_ == 'average' and paper.model_.get_layer('pool').__class__.__name__ == 'GlobalAveragePooling2D'
-    small = M.SurvConvMixerClassifier(pathways, width=8, steps=5, pooling='auto').fit(X, y)   # ~300 patients
+    small = M.SurvConvMixerClassifier(pathways, width=8, steps=5).fit(X, y)     # the default, 'auto': ~300 patients
+    assert small.pooling == 'auto'
     assert small.pooling_ == 'flatten' and small.model_.get_layer('pool').__class__.__name__ == 'Flatten'
+    from survconvmixer.hazard import SurvConvMixerHazard
+    assert SurvConvMixerHazard(pathways).pooling == 'average'                       # the hazard network keeps the paper's
     auto = M.SurvConvMixerClassifier(pathways, pooling='auto')
     assert auto._pooling(5000) == 'average' and auto._pooling(300) == 'flatten'
     stopping = M.SurvConvMixerClassifier(pathways, pooling='auto', early_stopping=True)
