@@ -11,7 +11,9 @@ scores three maps of the 100 new patients:
   own gradient: behind a flattened head each slot's share of the logit), and the 'embedding' design (patch
   embedding, HiResCAM, the new patients' mean as baseline);
 - per seed, head and map: the share of patients whose top pathway is planted, the pathway most often on top and
-  its share, and the ranks of the planted pathways in the mean of the per-patient maps (each scaled to its max).
+  its share, the ranks of the planted pathways in the mean of the per-patient maps (each scaled to its max), and
+  how many planted pathways that mean ranks among its top as many as are planted (`planted_in_top4`: four on the
+  demo).
 
 Rows go to `nbs/evidence/explain_heads.csv`, which the training notebook (04a) tabulates.
 

@@ -9,7 +9,9 @@ on the same folds. The mean IV and EV AUC per size, seed and method go to a CSV,
     python scripts/learning_curve.py                                    # ~1 hour on 2 cores
     python scripts/learning_curve.py --sizes 150,300 --seeds 0 --methods SurvConvMixer,CoxNet --out /tmp/lc.csv
 
-Resumable: each (size, seed) is appended to the CSV as it finishes and skipped on rerun.
+Resumable: each (size, seed) is appended to the CSV as it finishes and skipped on rerun. The methods are the
+registry's, with their defaults: the committed `nbs/evidence/learning_curve.csv` was measured when SurvConvMixer's
+default was the paper's average pooling, before `pooling='auto'` (a rerun measures the current default).
 """
 from __future__ import annotations
 import argparse, os, sys, time, warnings

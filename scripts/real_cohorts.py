@@ -16,6 +16,10 @@ With `--pooling`, SurvConvMixer is the network with that pooling for the whole r
 in this process); its run folders are `<runs>/<pooling>/<cohort>`, and only the output CSV's `pooling` column says
 which network it was (the run folder's own config names the method, not its pooling). A run with another method
 set needs its own `--runs` folder: a run folder resumes only the run that made it.
+
+The committed `nbs/evidence/real_cohorts.csv` was measured when SurvConvMixer's default was the paper's average
+pooling; without `--pooling` a rerun gets today's default (`'auto'`: the flattened head at these sizes), so pass
+`--pooling average --out ...` to reproduce it.
 """
 from __future__ import annotations
 import argparse, os, sys

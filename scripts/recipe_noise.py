@@ -34,7 +34,7 @@ def noisy_classifier():
 
     class NoisySurvConvMixer(SurvConvMixerClassifier):
         def __init__(self, pathways=None, input_noise: float = 0.0, random_state=0, steps=None):
-            super().__init__(pathways, random_state=random_state, steps=steps)
+            super().__init__(pathways, random_state=random_state, steps=steps, pooling='average')  # the paper's head
             self.input_noise = input_noise
 
         def _build_network(self, shape, seeds):

@@ -109,9 +109,12 @@ def _fit_horizon(method: str, cohort, pathways, years: float, scaled: pd.DataFra
         raise ValueError(f"{cohort.name}: at {years:g} years the labelled patients are {labels.value_counts().to_dict()} "
                          "(label: patients); too few in one class: choose other --horizons")
     factory = method_factories([method], pathways, **options)[method]
-    make = lambda: factory(random_state=seed, **params)
     X, y = scaled.loc[labels.index], labels.to_numpy()
-    estimator = make().fit(X, y)
+    estimator = factory(random_state=seed, **params).fit(X, y)
+    # the cut folds train on (cut_folds - 1) / cut_folds of the patients: a size rule such as pooling='auto' could
+    # give them another network than the model being saved, so they get the pooling that model was fitted with
+    same = {'pooling': estimator.pooling_} if 'pooling' in estimator.get_params() and hasattr(estimator, 'pooling_') else {}
+    make = lambda: factory(random_state=seed, **{**params, **same})
     unlabelled = scaled.index.difference(labels.index, sort=False)       # never trained on: already out of sample
     oof = pd.Series(np.nan, index=scaled.index)
     if len(unlabelled): oof[unlabelled] = estimator.predict_proba(scaled.loc[unlabelled])[:, 1]

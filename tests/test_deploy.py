@@ -421,3 +421,22 @@ def test_a_damaged_network_description_is_refused_clearly(demo, tmp_path):
     with pytest.raises(ValueError, match='cannot be saved as JSON'):
         fitted.save(tmp_path / 'q.keras')
     assert not (tmp_path / 'q.keras').exists()
+
+
+def test_cut_folds_train_the_network_the_saved_model_has(demo, tmp_path, monkeypatch):
+    "pooling='auto' decides by size: the cut folds (2/3 or 1/2 of the patients) must not get another head."
+    from survconvmixer import model as M
+    fitted = []
+    fit = M.SurvConvMixerClassifier.fit
+    def recording_fit(self, X, y):
+        out = fit(self, X, y)
+        fitted.append((len(X), self.pooling_))
+        return out
+    monkeypatch.setattr(M.SurvConvMixerClassifier, 'fit', recording_fit)
+    monkeypatch.setattr(M, 'MIN_INNER_SPLIT', 20)          # ~200 labelled patients: an inner split of 30, folds' 15
+    model = train_model(demo.train, demo.pathways, {'mid': 3.0}, tmp_path / 'm', params=dict(width=8, epochs=2),
+                        cut_folds=2, progress=False)
+    (n_all, saved), *folds = fitted
+    assert saved == 'average' and M.SurvConvMixerClassifier(demo.pathways)._pooling(n_all // 2) == 'flatten'
+    assert len(folds) == 2 and all(pooling == 'average' for _, pooling in folds), fitted
+    assert model.estimators['mid'].pooling_ == 'average'

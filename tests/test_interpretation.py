@@ -68,6 +68,9 @@ def test_maps_behind_a_head_with_weights_per_slot_are_each_slots_share_of_the_lo
     net = build_survconvmixer(layout, width=8, conv1d=conv1d, pooling=pooling)
     w, b = net.get_layer('logit').get_weights()
     net.get_layer('logit').set_weights([w * 50, b + 0.3])
+    if pooling == 'slots':   # trained slot weights, not the average they start from
+        pool = net.get_layer('pool')
+        pool.set_weights([np.random.default_rng(1).random(pool.get_weights()[0].shape).astype('float32')])
     assert interp.cam_method(net) == 'hirescam' and interp.cam_method(net, 'gradcam') == 'gradcam'
     shape = layout.sequence_shape if conv1d else layout.image_shape
     x = np.random.default_rng(0).random((12, *shape)).astype('float32')
