@@ -75,13 +75,12 @@ def cam_method(model: keras.Model, method: str = 'auto') -> str:
 
 def _cam_function(model: keras.Model, layer: str, method: str, relu: bool, weights: tuple | None = None):
     """A compiled `f(x, reference) -> (n, *positions)` computing the class activation maps of one batch (traced
-    once per model and settings, for any batch size). The target is the logit, or with `weights` (one per output
-    of a hazard network) the log cumulative hazard: log sum_j w_j softplus(logit_j)."""
+    once per model and settings, for any batch size; `method`: 'gradcam' or 'hirescam', as `cam_method` resolves it).
+    The target is the logit, or with `weights` (one per output of a hazard network) the log cumulative hazard:
+    log sum_j w_j softplus(logit_j)."""
     import tensorflow as tf
     if keras.backend.backend() != 'tensorflow':
         raise RuntimeError(f"grad_cam needs the TensorFlow Keras backend, not {keras.backend.backend()!r}")
-    if method not in ('gradcam', 'hirescam'):
-        raise ValueError(f"method must be 'gradcam', 'hirescam' or 'auto', not {method!r}")
     cache = _CAM_FUNCTIONS.setdefault(model, {})
     if (layer, method, relu, weights) in cache: return cache[layer, method, relu, weights]
     names = [l.name for l in model.layers]
