@@ -3,15 +3,22 @@
 
 For each training size and demo seed, a demo training cohort of that size (and the same 170-patient external
 cohort design) is validated by the package's engine (1 x 3-fold CV at the 3-year horizon by default), every method
-on the same folds. The mean IV and EV AUC per size, seed and method go to a CSV, which the model notebook plots
+on the same folds. The mean IV and EV AUC per size, seed and method go to a CSV, which the methods page (06a) plots
 (the figure a reader needs to decide whether the method suits a cohort of their size).
 
     python scripts/learning_curve.py                                    # ~1 hour on 2 cores
     python scripts/learning_curve.py --sizes 150,300 --seeds 0 --methods SurvConvMixer,CoxNet --out /tmp/lc.csv
 
 Resumable: each (size, seed) is appended to the CSV as it finishes and skipped on rerun. The methods are the
-registry's, with their defaults: the committed `nbs/evidence/learning_curve.csv` was measured when SurvConvMixer's
-default was the paper's average pooling, before `pooling='auto'` (a rerun measures the current default).
+registry's, with their defaults (SurvConvMixer's `pooling='auto'`: a flattened head below about 1,000 labelled
+training patients, so at every size here but 2,200); `--pooling average` gives SurvConvMixer and its Conv1D variant
+the paper's global average pooling at every size. The committed tables, three demo seeds with the defaults and two
+with the paper's pooling (the methods page compares them on the same folds):
+
+    python scripts/learning_curve.py
+    python scripts/learning_curve.py --seeds 0,1 --pooling average --methods SurvConvMixer,SurvConvMixerConv1D --out ...
+
+(`...` = nbs/evidence/learning_curve_average.csv).
 """
 from __future__ import annotations
 import argparse, os, sys, time, warnings
@@ -38,6 +45,19 @@ def one_size(size: int, seed: int, methods: list[str], horizon: float, repeats: 
     return means.reset_index().assign(size=size, seed=seed, n_labelled=problems[0].summary()['n_train_labelled'])
 
 
+NETWORKS = ('SurvConvMixer', 'SurvConvMixerConv1D')
+
+
+def use_pooling(pooling: str):
+    "Give the registry's SurvConvMixer and its Conv1D variant `pooling` for the runs of this process."
+    from dataclasses import replace
+    from functools import partial
+    from survconvmixer import methods
+    for name in NETWORKS:
+        method = methods.METHODS[name]
+        methods.METHODS[name] = replace(method, make=partial(method.make, pooling=pooling))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument('--sizes', default='150,300,600,1200,2200')
@@ -48,7 +68,12 @@ def main(argv=None) -> int:
     ap.add_argument('--folds', type=int, default=3)
     ap.add_argument('--n-jobs', type=int, default=2)
     ap.add_argument('--out', default=str(ROOT / 'nbs' / 'evidence' / 'learning_curve.csv'))
+    ap.add_argument('--pooling', default=None, choices=('auto', 'average', 'slots', 'flatten'),
+                    help="SurvConvMixer's and the Conv1D variant's pooling (default: the package's default)")
     a = ap.parse_args(argv)
+    if a.pooling and Path(a.out) == Path(ap.get_default('out')):
+        ap.error("--pooling makes another table than the methods page's curve: give it its own --out")
+    if a.pooling: use_pooling(a.pooling)
     import pandas as pd
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)

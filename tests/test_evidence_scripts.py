@@ -149,6 +149,27 @@ def test_real_cohorts_can_run_the_network_with_another_pooling():
     assert methods.method_factories(['SurvConvMixer'], None)['SurvConvMixer']().pooling == 'auto'   # the registry's own again
 
 
+def test_learning_curve_can_measure_the_papers_pooling(tmp_path, capsys):
+    "`--pooling` gives both networks that pooling (as the workers get them), and needs its own --out."
+    import pickle
+    import pytest
+    from survconvmixer import methods
+    module = load('learning_curve')
+    saved = {name: methods.METHODS[name] for name in module.NETWORKS}
+    try:
+        module.use_pooling('average')
+        for name, factory in methods.method_factories(list(module.NETWORKS), None).items():
+            model = pickle.loads(pickle.dumps(factory))(random_state=0)
+            assert model.pooling == 'average' and model.conv1d == (name == 'SurvConvMixerConv1D')
+    finally:
+        methods.METHODS.update(saved)
+    assert {f().pooling for f in methods.method_factories(list(module.NETWORKS), None).values()} == {'auto'}
+    with pytest.raises(SystemExit) as stop:
+        module.main(['--pooling', 'average'])                                      # would overwrite the page's curve
+    assert stop.value.code == 2 and 'give it its own --out' in capsys.readouterr().err
+    assert {m.pooling for m in (f() for f in methods.method_factories(list(module.NETWORKS), None).values())} == {'auto'}
+
+
 def test_real_cohorts_keeps_a_partial_run_off_the_methods_pages_table(tmp_path, monkeypatch, capsys):
     "--pooling / --models / --cohorts without their own --out would overwrite real_cohorts.csv: refused at once."
     import pytest
