@@ -70,7 +70,7 @@ def main(argv=None) -> int:
                     help="SurvConvMixer's pooling (default: the package's default)")
     a = ap.parse_args(argv)
     partial_run = a.pooling or a.models != MODELS or a.cohorts != ','.join(COHORTS)
-    if partial_run and Path(a.out) == Path(ap.get_default('out')):
+    if partial_run and Path(a.out).resolve() == Path(ap.get_default('out')).resolve():
         ap.error("--pooling, --models or --cohorts make another table than the methods page's: give it its own --out")
     unknown = sorted(set(a.cohorts.split(',')) - set(COHORTS))
     if unknown: ap.error(f"unknown cohort(s) {unknown}; choose from {', '.join(COHORTS)}")

@@ -1,5 +1,5 @@
 """The evidence scripts behind the notebooks' defaults run (tiny sizes, fast methods: this checks that they work)."""
-import importlib.util
+import importlib.util, os
 from pathlib import Path
 
 import pandas as pd
@@ -164,9 +164,12 @@ def test_learning_curve_can_measure_the_papers_pooling(tmp_path, capsys):
     finally:
         methods.METHODS.update(saved)
     assert {f().pooling for f in methods.method_factories(list(module.NETWORKS), None).values()} == {'auto'}
-    with pytest.raises(SystemExit) as stop:
-        module.main(['--pooling', 'average'])                                      # would overwrite the page's curve
-    assert stop.value.code == 2 and 'give it its own --out' in capsys.readouterr().err
+    page_curve = module.ROOT / 'nbs' / 'evidence' / 'learning_curve.csv'
+    for out in ([], ['--out', str(page_curve)], ['--out', os.path.relpath(page_curve)],   # every spelling of the
+                ['--out', str(page_curve.parent / '..' / 'evidence' / page_curve.name)]):  # page's curve
+        with pytest.raises(SystemExit) as stop:
+            module.main(['--pooling', 'average', *out])                            # would overwrite the page's curve
+        assert stop.value.code == 2 and 'give it its own --out' in capsys.readouterr().err
     assert {m.pooling for m in (f() for f in methods.method_factories(list(module.NETWORKS), None).values())} == {'auto'}
 
 
@@ -175,7 +178,10 @@ def test_real_cohorts_keeps_a_partial_run_off_the_methods_pages_table(tmp_path, 
     import pytest
     from survconvmixer.model import POOLINGS
     module = load('real_cohorts')
-    for extra in (['--pooling', 'flatten'], ['--models', 'SurvConvMixer'], ['--cohorts', 'LUAD-necroptosis']):
+    table = module.ROOT / 'nbs' / 'evidence' / 'real_cohorts.csv'
+    for extra in (['--pooling', 'flatten'], ['--models', 'SurvConvMixer'], ['--cohorts', 'LUAD-necroptosis'],
+                  ['--pooling', 'flatten', '--out', os.path.relpath(table)],         # the same table, spelt relative
+                  ['--pooling', 'flatten', '--out', str(table.parent / '..' / 'evidence' / table.name)]):
         with pytest.raises(SystemExit) as stop:
             module.main(extra)
         assert stop.value.code == 2 and 'give it its own --out' in capsys.readouterr().err
