@@ -18,6 +18,11 @@ def seed_list(text: str) -> list[int]:
     except ValueError: raise argparse.ArgumentTypeError(f"seeds must be whole numbers separated by commas, not {text!r}") from None
 
 
+def writes_default_out(parser: argparse.ArgumentParser, args: argparse.Namespace) -> bool:
+    "Whether `args.out` names the parser's default table (a notebook's evidence), however the path is spelt."
+    return Path(args.out).resolve() == Path(parser.get_default('out')).resolve()
+
+
 def probe_arguments(description: str, out_name: str) -> argparse.ArgumentParser:
     "The arguments every probe takes; `out_name`: its CSV in nbs/evidence."
     ap = argparse.ArgumentParser(description=description)

@@ -32,7 +32,7 @@ from pathlib import Path
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
-from _probe import seed_list  # noqa: E402 (scripts/_probe.py: --seeds as an argparse type)
+from _probe import seed_list, writes_default_out  # noqa: E402 (scripts/_probe.py: argparse helpers)
 
 
 def one_size(size: int, seed: int, methods: list[str], horizon: float, repeats: int, folds: int, n_jobs: int):
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     ap.add_argument('--pooling', default=None, choices=('auto', 'average', 'slots', 'flatten'),
                     help="SurvConvMixer's and the Conv1D variant's pooling (default: the package's default)")
     a = ap.parse_args(argv)
-    if a.pooling and Path(a.out).resolve() == Path(ap.get_default('out')).resolve():
+    if a.pooling and writes_default_out(ap, a):
         ap.error("--pooling makes another table than the methods page's curve: give it its own --out")
     if a.pooling: use_pooling(a.pooling)
     import pandas as pd

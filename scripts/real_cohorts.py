@@ -27,7 +27,8 @@ from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'scripts')]
+from _probe import writes_default_out  # noqa: E402 (scripts/_probe.py: argparse helpers)
 SHARED = ROOT.parent / 'shared' / 'data'
 MODELS = 'SurvConvMixer,SurvConvMixerHazard,LogisticRegression,CoxNet,RandomForest,RandomSurvivalForest'
 COHORTS = {   # name: (folder, extra arguments)
@@ -70,7 +71,7 @@ def main(argv=None) -> int:
                     help="SurvConvMixer's pooling (default: the package's default)")
     a = ap.parse_args(argv)
     partial_run = a.pooling or a.models != MODELS or a.cohorts != ','.join(COHORTS)
-    if partial_run and Path(a.out).resolve() == Path(ap.get_default('out')).resolve():
+    if partial_run and writes_default_out(ap, a):
         ap.error("--pooling, --models or --cohorts make another table than the methods page's: give it its own --out")
     unknown = sorted(set(a.cohorts.split(',')) - set(COHORTS))
     if unknown: ap.error(f"unknown cohort(s) {unknown}; choose from {', '.join(COHORTS)}")
