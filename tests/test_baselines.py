@@ -445,3 +445,36 @@ def test_figures():
     assert len(boxes.axes) == 2 and boxes.axes[0].get_title().startswith('Internal')
     assert [t.get_text() for t in boxes.legends[0].get_texts()] == ['SurvConvMixer', 'PathCNN', 'KNN']
     plt.close('all')
+
+
+# --------------------------------------------------------------- the forest's censored-time shortcut
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(12, 120), grid=st.sampled_from([0, 1, 2]),
+       censoring=st.floats(0.1, 0.9))
+def test_forest_on_event_times_is_the_same_forest(seed, n, grid, censoring):
+    """RandomSurvivalForestRisk moves censored times down to the previous event time before growing the forest
+    (censored_at_event_times); scikit-survival's forest on the original times gives the same risk scores and survival
+    probabilities, bit for bit, with ties (times rounded to `grid` decimals) and early censoring included."""
+    from sksurv.ensemble import RandomSurvivalForest
+    from survconvmixer.baselines import censored_at_event_times
+    from survconvmixer.checks import survival_array
+    rng = np.random.default_rng(seed)
+    pathways = PathwayCollection.from_dict({'P1': ['A', 'B', 'C'], 'P2': ['C', 'D']})
+    X = pd.DataFrame(rng.random((n, 4)), columns=list('ABCD'))
+    time = np.round(rng.exponential(np.exp(-2 * X.A.to_numpy())) + 0.01, grid)
+    event = rng.random(n) > censoring
+    if not event.any(): event[0] = True
+    moved = censored_at_event_times(event, time)
+    assert (moved <= time).all() and (moved[event] == time[event]).all()
+    y = survival_array(event, time)
+    ours = RandomSurvivalForestRisk(pathways, n_estimators=8, min_samples_leaf=3, random_state=seed).fit(X, y)
+    direct = RandomSurvivalForest(n_estimators=8, min_samples_leaf=3, max_features='sqrt', n_jobs=1,
+                                  random_state=seed).fit(np.asarray(ours.selector_.transform(X)), y)
+    probe = X.iloc[: min(n, 30)]
+    values = np.asarray(ours.selector_.transform(probe))
+    np.testing.assert_array_equal(ours.predict(probe), direct.predict(values))
+    times = np.quantile(time, [0.0, 0.3, 0.6, 1.0]).tolist() + [time.min() / 2, time.max() * 2]
+    at = np.searchsorted(direct.unique_times_, times, side='right') - 1
+    curves = direct.predict_survival_function(values, return_array=True)
+    np.testing.assert_array_equal(ours.predict_survival(probe, times).to_numpy(),
+                                  np.where(at >= 0, curves[:, np.maximum(at, 0)], 1.0))

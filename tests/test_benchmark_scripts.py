@@ -101,3 +101,11 @@ def test_bench_scaling_prints_the_table_and_the_slopes(tmp_path):
     rows = list(csv.DictReader(open(tmp_path / 'scaling.csv')))
     assert [r['factor'] for r in rows] == ['patients', 'patients', 'pathways', 'genes']
     assert float(rows[0]['peak_mib']) > float(rows[0]['start_mib']) > 0
+
+
+def test_bench_forest_prints_the_ratio_and_identical_forests():
+    out = run('bench_forest.py', '--n-train', '300', '--n-estimators', '4', '--rounds', '2')
+    assert ratio(out, r'original / moved, per interleaved round: .*; median') > 0
+    tracked = dict(re.findall(r'^(original|moved)\s+distinct times tracked: (\d+)$', out, re.M))
+    assert int(tracked['moved']) < int(tracked['original'])
+    assert re.search(r'largest difference in risk scores and S\(1, 3, 5 years\) over \d+ held-out patients: 0\.0e\+00', out)
