@@ -279,7 +279,7 @@ class RunLock:
 # %% ../nbs/09_reproduce.ipynb #aa8825b7
 RUN_FILES = ('config.json', 'manifest.json', 'report.html', 'run.sqlite', 'run.sqlite-journal', 'run.sqlite-wal',
              'run.sqlite-shm', 'folds.csv', 'summary.csv', 'table1.csv', 'problems.csv', 'key_pathways.csv',
-             'key_pathway_recovery.csv', 'integrated_brier.csv', 'cohort_table1.csv', 'models', 'figures')
+             'key_pathway_recovery.csv', 'integrated_brier.csv', 'cohort_table1.csv', 'fit_time.csv', 'models', 'figures')
 
 def _json(obj) -> dict: return json.loads(json.dumps(obj, default=str))
 
@@ -540,10 +540,13 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
             gsva = background.submit(_gsva_of, inputs.train_cohorts, inputs.pathways)
             gsva_external = (background.submit(_gsva_of, inputs.external_cohorts, inputs.pathways)
                              if inputs.external is not None else None)
+        clock = time.perf_counter()
         run = run_validation(problems, factories, cfg.n_repeats, cfg.n_splits, cfg.seed, out_dir=out, n_jobs=n_jobs,
                              scheduler=client, scaling=cfg.scaling, save_models=interpret, progress=progress,
                              deterministic_ops=True)
+        seconds = {'folds': time.perf_counter() - clock}         # wall time of this sitting's phases
         run.summary().to_csv(out / 'summary.csv', index=False)
+        run.fit_time().to_csv(out / 'fit_time.csv', index=False)
         shortened = {m: METHODS[m].quick for m in cfg.models if cfg.fast and METHODS[m].quick}
         table = run.table1()
         table.assign(settings=[('quick: ' + ', '.join(f'{k}={v}' for k, v in shortened[m].items())) if m in shortened
@@ -576,20 +579,23 @@ def _run(cfg, out, n_jobs, client, progress, inputs, cohorts, problems, problem_
             from survconvmixer.interpretation import interpret_run
             n_interpreted = sum(not p.skipped for p in problems)
             print(f"interpreting {n_interpreted} problem(s) ...", file=sys.stderr)
+            clock = time.perf_counter()
             interpretation = interpret_run(run, inputs.pathways, gsva.result(), out / 'figures', n_jobs=n_jobs,
                                            method=cfg.interpret_method,
                                            gsva_external=gsva_external.result() if gsva_external else None)
+            seconds['interpretation'] = time.perf_counter() - clock
     if interpretation is not None:
         interpretation.key_pathways.to_csv(out / 'key_pathways.csv', index=False)
         figures.update(interpretation.figures)
         if inputs.truth is not None and len(interpretation.key_pathways):
             interpretation.recovery(inputs.truth.planted_pathways).to_csv(out / 'key_pathway_recovery.csv', index=False)
     write_report(out, f'survconvmixer reproduce: {cfg.preset} preset', _description(cfg), problem_table, run, figures,
-                 interpretation, inputs.truth, shortened, ibs, by_cohort)
+                 interpretation, inputs.truth, shortened, ibs, by_cohort, seconds)
     def relative(path):
         try: return str(Path(path).relative_to(out))
         except ValueError: return str(path)
     extra = {'demo_truth': inputs.truth.to_dict()} if inputs.truth is not None else {}
-    extra.update(outputs=_outputs(out), figures={k: relative(v) for k, v in figures.items()})
+    extra.update(outputs=_outputs(out), figures={k: relative(v) for k, v in figures.items()},
+                 sitting_seconds={k: round(v, 1) for k, v in seconds.items()})
     write_manifest(out, asdict(cfg), started, inputs.checksums, problem_table.to_dict('records'), len(run.folds), extra)
     return ReproduceResult(out, run, interpretation, figures)

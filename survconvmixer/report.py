@@ -91,13 +91,28 @@ def _cohort_html(by_cohort: pd.DataFrame) -> list[str]:
             "Table 1 above is pooled over the cohorts of a role; every fold's metrics per cohort are in "
             "<code>folds.csv</code> (column <code>cohort</code>).</p>", _table_html(format_table1(shown))]
 
+def _time_html(run, seconds: dict[str, float] | None) -> list[str]:
+    "The report's section on where the time went: this sitting's phases, then the fitting time per method."
+    table = run.fit_time()
+    if table.empty: return []
+    phases = (' This sitting took ' + ', '.join(f'{html.escape(k)} {v:.0f} s' for k, v in seconds.items())
+              + ' (wall).') if seconds else ''
+    shown = table.assign(seconds=table.seconds.round(1), per_row=table.per_row.round(2),
+                         share=(100 * table.share).round(1)).rename(columns={'share': 'share %'})
+    return ["<h2>Where the time went</h2>",
+            f"<p>Fitting, predicting and scoring per method, summed over the workers (a resumed run's earlier sittings "
+            f"included; a survival method's fit is shared by the horizons): {table.seconds.sum():.0f} s in all.{phases}</p>",
+            _table_html(shown, index=False)]
+
 def write_report(out: str | Path, title: str, description: str, problems: pd.DataFrame, run, figures: dict,
                  interpretation=None, truth=None, shortened: dict[str, dict] | None = None,
-                 ibs: pd.DataFrame | None = None, by_cohort: pd.DataFrame | None = None) -> Path:
+                 ibs: pd.DataFrame | None = None, by_cohort: pd.DataFrame | None = None,
+                 seconds: dict[str, float] | None = None) -> Path:
     """Write `out/report.html` from a `ValidationRun` (`run`), the problems table, figures (title -> PNG path),
     the `RunInterpretation` (or None), the demo's truth (or None), the methods run with reduced settings
     (`shortened`: method -> its settings), the integrated Brier score table (`ibs`, or None) and Table 1 per cohort
-    (`by_cohort`, a run with several cohorts, or None)."""
+    (`by_cohort`, a run with several cohorts, or None), and the wall seconds of this sitting's phases (`seconds`,
+    e.g. folds and interpretation, or None)."""
     from survconvmixer.results import comparison_sentences, format_table1
     out = Path(out)
     table = run.table1()
@@ -118,7 +133,7 @@ def write_report(out: str | Path, title: str, description: str, problems: pd.Dat
               _table_html(format_table1(table)), *(_cohort_html(by_cohort) if by_cohort is not None else []),
               *(_ibs_html(ibs) if ibs is not None else []),
               "<h2>All metrics (mean and sd over folds; survival metrics on every patient)</h2>",
-              _table_html(run.summary().round(3), index=False), "<h2>Figures</h2>"]
+              _table_html(run.summary().round(3), index=False), *_time_html(run, seconds), "<h2>Figures</h2>"]
     for name, path in figures.items():
         rel = Path(path).relative_to(out) if Path(path).is_absolute() else Path(path)
         parts.append(f"<figure><img src='{html.escape(rel.as_posix())}' style='max-width:100%'>"

@@ -545,6 +545,15 @@ class ValidationRun:
         from survconvmixer.results import summarise_folds
         return summarise_folds(self.folds)
 
+    def fit_time(self) -> pd.DataFrame:
+        """Where the fitting time went, per method (most first): its rows (one per fold and problem), their seconds
+        (fit, prediction and scoring; a survival method's fit, shared by the horizons, is split among their rows),
+        seconds per row and the share of the run's total. Summed over the workers: not the wall time."""
+        table = self.folds.groupby('method', sort=False).seconds.agg(rows='size', seconds='sum')
+        table['per_row'] = table.seconds / table.rows
+        table['share'] = table.seconds / table.seconds.sum() if table.seconds.sum() > 0 else np.nan
+        return table.sort_values('seconds', ascending=False, kind='stable').reset_index()
+
     def table1(self, reference: str | None = None) -> pd.DataFrame:
         "Table 1 with 95 % intervals and paired comparisons against `reference` (the results page, `results.table1`)."
         from survconvmixer.results import table1
