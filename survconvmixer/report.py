@@ -95,8 +95,8 @@ def _time_html(run, seconds: dict[str, float] | None) -> list[str]:
     "The report's section on where the time went: this sitting's phases, then the fitting time per method."
     table = run.fit_time()
     if table.empty: return []
-    phases = (' This sitting took ' + ', '.join(f'{html.escape(k)} {v:.0f} s' for k, v in seconds.items())
-              + ' (wall).') if seconds else ''
+    phases = (' Wall time of this sitting: ' + ', '.join(f'{html.escape(k)} {v:.0f} s' for k, v in seconds.items())
+              + '.') if seconds else ''
     shown = table.assign(seconds=table.seconds.round(1), per_row=table.per_row.round(2),
                          share=(100 * table.share).round(1)).rename(columns={'share': 'share %'})
     return ["<h2>Where the time went</h2>",
@@ -111,8 +111,8 @@ def write_report(out: str | Path, title: str, description: str, problems: pd.Dat
     """Write `out/report.html` from a `ValidationRun` (`run`), the problems table, figures (title -> PNG path),
     the `RunInterpretation` (or None), the demo's truth (or None), the methods run with reduced settings
     (`shortened`: method -> its settings), the integrated Brier score table (`ibs`, or None) and Table 1 per cohort
-    (`by_cohort`, a run with several cohorts, or None), and the wall seconds of this sitting's phases (`seconds`,
-    e.g. folds and interpretation, or None)."""
+    (`by_cohort`, a run with several cohorts, or None), and the wall seconds of this sitting's phases (`seconds`:
+    name -> seconds, e.g. the folds, the interpretation and the whole sitting; or None)."""
     from survconvmixer.results import comparison_sentences, format_table1
     out = Path(out)
     table = run.table1()

@@ -548,7 +548,8 @@ class ValidationRun:
     def fit_time(self) -> pd.DataFrame:
         """Where the fitting time went, per method (most first): its rows (one per fold and problem), their seconds
         (fit, prediction and scoring; a survival method's fit, shared by the horizons, is split among their rows),
-        seconds per row and the share of the run's total. Summed over the workers: not the wall time."""
+        seconds per row and the share of the run's total; a failed fold counts with the seconds it took before failing.
+        Summed over the workers: not the wall time."""
         table = self.folds.groupby('method', sort=False).seconds.agg(rows='size', seconds='sum')
         table['per_row'] = table.seconds / table.rows
         table['share'] = table.seconds / table.seconds.sum() if table.seconds.sum() > 0 else np.nan

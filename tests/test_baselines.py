@@ -470,6 +470,7 @@ def test_forest_on_event_times_is_the_same_forest(seed, n, grid, censoring):
     ours = RandomSurvivalForestRisk(pathways, n_estimators=8, min_samples_leaf=3, random_state=seed).fit(X, y)
     direct = RandomSurvivalForest(n_estimators=8, min_samples_leaf=3, max_features='sqrt', n_jobs=1,
                                   random_state=seed).fit(np.asarray(ours.selector_.transform(X)), y)
+    np.testing.assert_array_equal(ours.model_.unique_times_, np.unique(moved))     # grown on the moved times
     probe = X.iloc[: min(n, 30)]
     values = np.asarray(ours.selector_.transform(probe))
     np.testing.assert_array_equal(ours.predict(probe), direct.predict(values))
