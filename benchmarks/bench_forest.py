@@ -24,6 +24,8 @@ def main():
     ap.add_argument('--min-samples-leaf', type=int, default=10)
     ap.add_argument('--rounds', type=int, default=3)
     args = ap.parse_args()
+    for name in ('n_train', 'n_estimators', 'min_samples_leaf', 'rounds'):
+        if getattr(args, name) < 1: ap.error(f"--{name.replace('_', '-')} must be at least 1, not {getattr(args, name)}")
     warnings.simplefilter('ignore')
     import numpy as np
     from sksurv.ensemble import RandomSurvivalForest
