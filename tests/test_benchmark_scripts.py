@@ -1,6 +1,7 @@
 """The benchmark scripts run and print their ratios (tiny sizes: this checks that they work, not how fast anything is;
 the numbers they print on a machine are in benchmarks/README.md)."""
 import os, re, subprocess, sys
+import pytest
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / 'benchmarks'
@@ -109,3 +110,50 @@ def test_bench_forest_prints_the_ratio_and_identical_forests():
     tracked = dict(re.findall(r'^(original|moved)\s+distinct times tracked: (\d+)$', out, re.M))
     assert int(tracked['moved']) < int(tracked['original'])
     assert re.search(r'largest difference in risk scores and S\(1, 3, 5 years\) over \d+ held-out patients: 0\.0e\+00', out)
+
+
+def test_bench_gpu_times_each_network_by_its_recipe(tmp_path):
+    out = run('bench_gpu.py', '--patients', '300', '--epochs', '2', '--networks', 'SurvConvMixer', 'PathCNN',
+              '--csv', str(tmp_path / 'gpu.csv'))
+    assert re.search(r'^Keras [\d.]+ on TensorFlow [\d.]+: CPU', out, re.M)
+    import csv
+    rows = {r['network']: r for r in csv.DictReader(open(tmp_path / 'gpu.csv'))}
+    assert list(rows) == ['SurvConvMixer', 'PathCNN']
+    assert rows['SurvConvMixer']['batch'] == '16' and rows['PathCNN']['batch'] == '64'   # each method's own recipe
+    for r in rows.values():
+        first, epoch, cap = float(r['first_epoch_s']), float(r['epoch_s']), int(r['epoch_cap'])
+        assert first > 0 and epoch > 0 and float(r['fit_at_cap_s']) == pytest.approx(first + (cap - 1) * epoch)
+
+
+def test_bench_gpu_rejects_bad_counts_in_one_line():
+    for args in (['--epochs', '1'], ['--patients', '10'], ['--batch', '0']):
+        proc = subprocess.run([sys.executable, str(BENCHMARKS / 'bench_gpu.py'), *args], capture_output=True, text=True)
+        assert proc.returncode == 2 and 'Traceback' not in proc.stderr and 'must be at least' in proc.stderr
+
+
+def test_bench_gpu_imports_the_package_where_tensorflow_is_missing():
+    "Keras on JAX without TensorFlow: a stand-in lets the package import, any use of it fails naming it, Keras never sees it."
+    code = '''
+import importlib.util, sys
+sys.path.insert(0, sys.argv[1])
+import keras, numpy as np, bench_gpu      # Keras on TensorFlow here; from now on TensorFlow looks missing
+find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, *a: None if name == 'tensorflow' else find_spec(name, *a)
+real = sys.modules.pop('tensorflow')
+assert bench_gpu.import_package_modules()
+import survconvmixer.training as training
+from survconvmixer.demo import synthetic_pathways
+from survconvmixer.images import PathwayImageLayout
+from survconvmixer.model import build_survconvmixer
+assert 'tensorflow' not in sys.modules and training.tf is not real
+try: training.tf.data
+except AttributeError as e: print('AttributeError:', e)
+layout = PathwayImageLayout.from_collection(synthetic_pathways())
+net = build_survconvmixer(layout, fused=False, seed=0)
+print('probabilities', net.predict(np.zeros((2, *layout.image_shape), 'float32'), verbose=0).shape)
+'''
+    proc = subprocess.run([sys.executable, '-c', code, str(BENCHMARKS)], capture_output=True, text=True,
+                          env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'}, cwd=BENCHMARKS.parent)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'AttributeError: tensorflow.data: TensorFlow is not installed' in proc.stdout
+    assert 'probabilities (2, 1)' in proc.stdout
