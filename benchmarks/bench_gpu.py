@@ -2,17 +2,21 @@
 """Training speed of the package's networks under any Keras 3 backend: TensorFlow on this CPU, or JAX on a GPU.
 
 Why a second backend: the package trains with TensorFlow, and TensorFlow's CUDA build cannot always be installed
-where a GPU is (the lent GPU machine of this project has no package registry, a CUDA 13 stack and room for 64 MiB
-of carried files; TensorFlow's wheel alone is 620 MB and needs CUDA 12). Keras 3 runs the same network definitions
-on JAX, which that machine has. So this script measures the package's own networks, built by the package's own
-builders at paper settings, with plain Keras layers (`fused=False`: the fused layers are TensorFlow code), trained
-by `model.fit` with each method's recipe (batch size, AdamW, balanced class weights, the inner early-stopping split
-as validation data, an AUC metric). It is not the `survconvmixer` command (that needs TensorFlow): it tells a GPU
-user what a GPU does to the networks' training, the part of the protocol a GPU can speed up.
+where a GPU is (the GPU machine lent to this project reaches no package registry and takes at most 64 MiB of
+carried files; TensorFlow's wheel alone is 620 MB, before its CUDA libraries). Keras 3 runs the same network
+definitions on JAX, which that machine has. So this script measures the package's own networks, built by the
+package's own builders at paper settings, with plain Keras layers (`fused=False`: the fused layers are TensorFlow
+code), trained by `model.fit` with each method's recipe (batch size, AdamW, balanced class weights, the inner
+early-stopping split as validation data, scored in batches of 256 as the package does, an AUC metric). It is not
+the `survconvmixer` command (that needs TensorFlow): it tells a GPU user what a GPU does to the networks'
+training, the part of the protocol a GPU can speed up.
 
-Per network: the first epoch (tracing and compilation, paid once per architecture by the package's reused
-networks) and the steady epoch (median of the others), on the demo's 3-year training images; a fit at the recipe's
-epoch cap = first + (cap - 1) x steady (an upper bound: early stopping ends most fits sooner).
+Per network and batch size, on the demo's 3-year training images: the first epoch (tracing and compilation, paid
+once per architecture by the package's reused networks), the steady epoch (median of the others, validation
+included), its training part (`train_s` = the steady epoch less a validation pass timed apart after the fit:
+ms per step and µs per image come from it), and a fit at the recipe's epoch cap = first + (cap - 1) x steady (early stopping ends most fits sooner).
+`--batch 64 512 3200` replaces the recipes' batch size by each of these in turn, in one process: a probe of how
+many images a step can take before the device is full, not a recipe the package uses.
 
     python benchmarks/bench_gpu.py                              # this machine, TensorFlow backend
     KERAS_BACKEND=jax python benchmarks/bench_gpu.py --csv g.csv  # e.g. a GPU machine with JAX's CUDA build
@@ -25,6 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parents[1]))  # run from a checkout without installing
+sys.path.insert(0, str(HERE.parent))      # bench_training's demo problem
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 NETWORKS = {  # row -> (method, paper-setting parameters beyond the method's defaults)
@@ -46,11 +51,13 @@ def import_package_modules() -> bool:
     if stand_in:
         class Missing(types.ModuleType):
             def __getattr__(self, name):
-                if name == 'function': return lambda *args, **kwargs: (lambda f: f)
+                if name == 'function':   # @tf.function and @tf.function(...) leave the function as it is
+                    return lambda f=None, **kwargs: f if callable(f) else (lambda g: g)
                 raise AttributeError(f"tensorflow.{name}: TensorFlow is not installed (Keras runs on "
                                      f"{keras.backend.backend()} in this script)")
         sys.modules['tensorflow'] = Missing('tensorflow')
     try:
+        import survconvmixer.data, survconvmixer.demo, survconvmixer.labelling  # noqa: F401
         import survconvmixer.methods, survconvmixer.training  # noqa: F401
     finally:
         if stand_in: del sys.modules['tensorflow']
@@ -72,21 +79,42 @@ def device_line() -> str:
     return f"Keras {keras.__version__} on {backend}"
 
 
-def demo_training_set(n_patients: int | None):
-    "The demo's pathways, the min-max scaled training expression and the 3-year labels (rows aligned)."
-    from survconvmixer.data import minmax_scale_genes
-    from survconvmixer.demo import simulate_demo
-    from survconvmixer.labelling import label_cohort
-    demo = simulate_demo(seed=0, **({'n_train': n_patients} if n_patients else {}))
-    labels = label_cohort(demo.train, 3).labels
-    return demo.pathways, minmax_scale_genes(demo.train.expression).loc[labels.index], labels.to_numpy().astype(int)
+def demo_training_set(n_patients: int | None) -> tuple:
+    "The demo's pathways, the min-max scaled training expression and the 3-year labels as 0/1 (rows aligned)."
+    from bench_training import demo_problem
+    demo, _, X, labels = demo_problem(**({'n_train': n_patients} if n_patients else {}))
+    return demo.pathways, X, labels.to_numpy().astype(int)
+
+
+def epoch_timer():
+    "A Keras callback that records each epoch's seconds (`epoch_s`, validation pass included)."
+    import keras
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.epoch_s = []
+        def on_epoch_begin(self, epoch, logs=None): self.start = time.perf_counter()
+        def on_epoch_end(self, epoch, logs=None): self.epoch_s.append(time.perf_counter() - self.start)
+    return EpochTimer()
+
+
+def validation_seconds(model, validation, repeats: int = 3) -> float:
+    """Median seconds of one validation pass as `fit` runs it (batches of 256), timed apart after the fit: the
+    backend may still be running an epoch's training steps when its validation pass starts (JAX dispatches them
+    asynchronously), so the two cannot be told apart inside the epoch."""
+    if validation is None: return 0.0
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.evaluate(*validation, batch_size=256, verbose=0)
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
 
 
 def time_network(row: str, pathways, X, y, epochs: int, batch_size: int | None = None) -> dict:
-    """First and steady epoch seconds of one network trained by its method's recipe (`epochs` epochs, >= 2);
-    `batch_size` replaces the recipe's (a probe of how much work a step can hold, not a recipe the package uses)."""
+    """Seconds of one network trained by its method's recipe for `epochs` epochs (>= 2): the first epoch, the
+    steady epoch and its training part; `batch_size` replaces the recipe's (a probe, not a recipe of the package)."""
     import keras
-    import numpy as np
     from survconvmixer.methods import get_method
     from survconvmixer.training import LayerSeeds, balanced_weights, inner_split
     method, params = NETWORKS[row]
@@ -100,32 +128,36 @@ def time_network(row: str, pathways, X, y, epochs: int, batch_size: int | None =
     keras.utils.set_random_seed(0)
     model = est._build_network(inputs.shape[1:], LayerSeeds(0))
     model.compile(optimizer=recipe.optimizer(), loss='binary_crossentropy', metrics=[keras.metrics.AUC(name='auc')])
-    seconds = []
-    class Timer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None): self.start = time.perf_counter()
-        def on_epoch_end(self, epoch, logs=None): seconds.append(time.perf_counter() - self.start)
+    timer = epoch_timer()
     validation = (inputs[held], targets[held]) if len(held) else None
     model.fit(inputs[fit_rows], targets[fit_rows], sample_weight=weights, batch_size=recipe.batch_size,
-              epochs=epochs, validation_data=validation, shuffle=True, callbacks=[Timer()], verbose=0)
-    steady, cap = statistics.median(seconds[1:]), recipe.n_epochs(len(fit_rows))
+              epochs=epochs, validation_data=validation, validation_batch_size=256, shuffle=True,
+              callbacks=[timer], verbose=0)
+    steady = statistics.median(timer.epoch_s[1:])
+    train = max(steady - validation_seconds(model, validation), 0.0)
+    cap = recipe.n_epochs(len(fit_rows))
     steps = -(-len(fit_rows) // recipe.batch_size)
     return {'network': row, 'input': 'x'.join(map(str, inputs.shape[1:])), 'fit_patients': len(fit_rows),
-            'batch': recipe.batch_size, 'steps_per_epoch': steps, 'first_epoch_s': seconds[0], 'epoch_s': steady,
-            'ms_per_step': 1000 * steady / steps, 'epoch_cap': cap, 'fit_at_cap_s': seconds[0] + (cap - 1) * steady}
+            'held_patients': len(held), 'batch': recipe.batch_size, 'steps_per_epoch': steps,
+            'first_epoch_s': timer.epoch_s[0], 'epoch_s': steady, 'train_s': train,
+            'ms_per_step': 1000 * train / steps, 'us_per_image': 1e6 * train / len(fit_rows),
+            'epoch_cap': cap, 'fit_at_cap_s': timer.epoch_s[0] + (cap - 1) * steady}
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None):
+    "Time the chosen networks (at each chosen batch size) and print, and optionally write, the table."
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--networks', nargs='+', choices=list(NETWORKS), default=list(NETWORKS), metavar='NAME',
                     help=f"networks to time (default all: {', '.join(NETWORKS)})")
     ap.add_argument('--epochs', type=int, default=4, help='epochs per network, the first timed apart (default 4)')
     ap.add_argument('--patients', type=int, help="the demo's training patients (default the demo's 2,200)")
-    ap.add_argument('--batch', type=int, help="replace every recipe's batch size (a probe: not the paper's recipe)")
+    ap.add_argument('--batch', type=int, nargs='+', help="replace every recipe's batch size by each of these in "
+                    "turn (a probe: not the paper's recipe)")
     ap.add_argument('--csv', type=Path, help='also write the table here')
     args = ap.parse_args(argv)
     if args.epochs < 2: ap.error('--epochs must be at least 2 (the first epoch is timed apart)')
     if args.patients is not None and args.patients < 100: ap.error('--patients must be at least 100')
-    if args.batch is not None and args.batch < 1: ap.error('--batch must be at least 1')
+    if args.batch is not None and min(args.batch) < 1: ap.error('--batch must be at least 1')
     stand_in = import_package_modules()
     import pandas as pd
     print(device_line() + (' (TensorFlow not installed: a stand-in module lets the package import)' if stand_in else ''))
@@ -133,11 +165,13 @@ def main(argv=None):
     print(f"demo 3-year problem: {len(y)} labelled training patients; {args.epochs} epochs per network", flush=True)
     rows = []
     for row in args.networks:
-        rows.append(time_network(row, pathways, X, y, args.epochs, args.batch))
-        r = rows[-1]
-        print(f"   {row:20s} first epoch {r['first_epoch_s']:6.2f} s, then {r['epoch_s']:6.3f} s per epoch "
-              f"({r['ms_per_step']:.1f} ms per step of {r['batch']}); a fit at the cap of {r['epoch_cap']} epochs "
-              f"<= {r['fit_at_cap_s']:.0f} s", flush=True)
+        for batch in args.batch or [None]:
+            r = time_network(row, pathways, X, y, args.epochs, batch)
+            rows.append(r)
+            print(f"   {row:20s} first epoch {r['first_epoch_s']:6.2f} s, then {r['epoch_s']:6.3f} s per epoch, "
+                  f"{r['train_s']:6.3f} s of it training ({r['ms_per_step']:.1f} ms per step of {r['batch']}, "
+                  f"{r['us_per_image']:.1f} µs per image); a fit at the cap of {r['epoch_cap']} epochs "
+                  f"<= {r['fit_at_cap_s']:.0f} s", flush=True)
     table = pd.DataFrame(rows).set_index('network')
     print(table.round(3).to_string())
     if args.csv: table.to_csv(args.csv)

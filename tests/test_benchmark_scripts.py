@@ -1,8 +1,9 @@
 """The benchmark scripts run and print their ratios (tiny sizes: this checks that they work, not how fast anything is;
 the numbers they print on a machine are in benchmarks/README.md)."""
-import os, re, subprocess, sys
-import pytest
+import csv, os, re, subprocess, sys
 from pathlib import Path
+
+import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / 'benchmarks'
 
@@ -98,7 +99,6 @@ def test_bench_scaling_prints_the_table_and_the_slopes(tmp_path):
     assert len(re.findall(r'^ +\d+ patients +\d+ pathways +\d+ genes  image +\d+  epoch +-?\d+\.\d+ s', out, re.M)) == 2
     # an epoch this small can time at 0 or less on a loaded machine (a difference of two timings): its slope is nan
     assert re.search(r'patients: epoch time grows as patients\^(-?\d+\.\d+|nan), memory above start-up as patients\^', out)
-    import csv
     rows = list(csv.DictReader(open(tmp_path / 'scaling.csv')))
     assert [r['factor'] for r in rows] == ['patients', 'patients', 'pathways', 'genes']
     assert float(rows[0]['peak_mib']) > float(rows[0]['start_mib']) > 0
@@ -113,21 +113,35 @@ def test_bench_forest_prints_the_ratio_and_identical_forests():
 
 
 def test_bench_gpu_times_each_network_by_its_recipe(tmp_path):
-    out = run('bench_gpu.py', '--patients', '300', '--epochs', '2', '--networks', 'SurvConvMixer', 'PathCNN',
-              '--csv', str(tmp_path / 'gpu.csv'))
-    assert re.search(r'^Keras [\d.]+ on TensorFlow [\d.]+: CPU', out, re.M)
-    import csv
-    rows = {r['network']: r for r in csv.DictReader(open(tmp_path / 'gpu.csv'))}
-    assert list(rows) == ['SurvConvMixer', 'PathCNN']
-    assert rows['SurvConvMixer']['batch'] == '16' and rows['PathCNN']['batch'] == '64'   # each method's own recipe
-    for r in rows.values():
-        first, epoch, cap = float(r['first_epoch_s']), float(r['epoch_s']), int(r['epoch_cap'])
-        assert first > 0 and epoch > 0 and float(r['fit_at_cap_s']) == pytest.approx(first + (cap - 1) * epoch)
+    out = run('bench_gpu.py', '--patients', '300', '--epochs', '2', '--networks', 'SurvConvMixer', 'GeneExpImgTL',
+              '--batch', '16', '64', '--csv', str(tmp_path / 'gpu.csv'))
+    assert re.search(r'^Keras \S+ on TensorFlow \S+: CPU', out, re.M)
+    labelled = int(re.search(r'demo 3-year problem: (\d+) labelled training patients', out).group(1))
+    with open(tmp_path / 'gpu.csv') as f: rows = list(csv.DictReader(f))
+    assert [(r['network'], r['batch']) for r in rows] == [('SurvConvMixer', '16'), ('SurvConvMixer', '64'),
+                                                          ('GeneExpImgTL', '16'), ('GeneExpImgTL', '64')]
+    for r in rows:
+        fit, held = int(r['fit_patients']), int(r['held_patients'])
+        assert fit + held == labelled                                  # every labelled patient, fitted or held back
+        first, epoch, train, cap = (float(r[k]) for k in ('first_epoch_s', 'epoch_s', 'train_s', 'epoch_cap'))
+        assert first > 0 and 0 < train <= epoch
+        assert float(r['us_per_image']) == pytest.approx(1e6 * train / fit, rel=1e-6)
+        assert float(r['fit_at_cap_s']) == pytest.approx(first + (cap - 1) * epoch)
+    gene_exp = [r for r in rows if r['network'] == 'GeneExpImgTL']
+    assert all(int(r['held_patients']) > 0 for r in gene_exp)       # its recipe's early-stopping split
+
+
+def test_bench_gpu_uses_each_methods_own_batch_size(tmp_path):
+    run('bench_gpu.py', '--patients', '300', '--epochs', '2', '--networks', 'SurvConvMixer', 'PathCNN',
+        '--csv', str(tmp_path / 'gpu.csv'))
+    with open(tmp_path / 'gpu.csv') as f: batches = {r['network']: r['batch'] for r in csv.DictReader(f)}
+    assert batches == {'SurvConvMixer': '16', 'PathCNN': '64'}       # the small-cohort recipe; PathCNN's own
 
 
 def test_bench_gpu_rejects_bad_counts_in_one_line():
-    for args in (['--epochs', '1'], ['--patients', '10'], ['--batch', '0']):
-        proc = subprocess.run([sys.executable, str(BENCHMARKS / 'bench_gpu.py'), *args], capture_output=True, text=True)
+    for args in (['--epochs', '1'], ['--patients', '10'], ['--batch', '64', '0']):
+        proc = subprocess.run([sys.executable, str(BENCHMARKS / 'bench_gpu.py'), *args], capture_output=True,
+                              text=True, timeout=120)
         assert proc.returncode == 2 and 'Traceback' not in proc.stderr and 'must be at least' in proc.stderr
 
 
@@ -137,6 +151,7 @@ def test_bench_gpu_imports_the_package_where_tensorflow_is_missing():
 import importlib.util, sys
 sys.path.insert(0, sys.argv[1])
 import keras, numpy as np, bench_gpu      # Keras on TensorFlow here; from now on TensorFlow looks missing
+from keras.src.utils.module_utils import tensorflow as keras_lazy_tensorflow
 find_spec = importlib.util.find_spec
 importlib.util.find_spec = lambda name, *a: None if name == 'tensorflow' else find_spec(name, *a)
 real = sys.modules.pop('tensorflow')
@@ -146,13 +161,16 @@ from survconvmixer.demo import synthetic_pathways
 from survconvmixer.images import PathwayImageLayout
 from survconvmixer.model import build_survconvmixer
 assert 'tensorflow' not in sys.modules and training.tf is not real
+assert keras_lazy_tensorflow.module is not training.tf
 try: training.tf.data
 except AttributeError as e: print('AttributeError:', e)
+decorated = training.tf.function(len)                        # a bare @tf.function leaves the function as it is
+assert decorated is len and training.tf.function(jit_compile=True)(len) is len
 layout = PathwayImageLayout.from_collection(synthetic_pathways())
 net = build_survconvmixer(layout, fused=False, seed=0)
 print('probabilities', net.predict(np.zeros((2, *layout.image_shape), 'float32'), verbose=0).shape)
 '''
-    proc = subprocess.run([sys.executable, '-c', code, str(BENCHMARKS)], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, '-c', code, str(BENCHMARKS)], capture_output=True, text=True, timeout=300,
                           env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'}, cwd=BENCHMARKS.parent)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'AttributeError: tensorflow.data: TensorFlow is not installed' in proc.stdout
