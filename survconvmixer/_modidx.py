@@ -973,4 +973,6 @@ d = { 'settings': { 'branch': 'main',
                                           'survconvmixer.validation.warning_line': ( 'validation.html#warning_line',
                                                                                      'survconvmixer/validation.py'),
                                           'survconvmixer.validation.watch_parent': ( 'validation.html#watch_parent',
-                                                                                     'survconvmixer/validation.py')}}}
+                                                                                     'survconvmixer/validation.py'),
+                                          'survconvmixer.validation.worker_warning_line': ( 'validation.html#worker_warning_line',
+                                                                                            'survconvmixer/validation.py')}}}
