@@ -974,5 +974,7 @@ d = { 'settings': { 'branch': 'main',
                                                                                      'survconvmixer/validation.py'),
                                           'survconvmixer.validation.watch_parent': ( 'validation.html#watch_parent',
                                                                                      'survconvmixer/validation.py'),
+                                          'survconvmixer.validation.worker_showwarning': ( 'validation.html#worker_showwarning',
+                                                                                           'survconvmixer/validation.py'),
                                           'survconvmixer.validation.worker_warning_line': ( 'validation.html#worker_warning_line',
                                                                                             'survconvmixer/validation.py')}}}

@@ -20,8 +20,8 @@ from .labelling import HORIZONS, label_cohort
 __all__ = ['SCALINGS', 'METRICS', 'FOLD_COLUMNS', 'COHORT_COLUMNS', 'WORKER_MEMORY_GROWTH', 'Problem', 'make_problems',
            'risk_scores', 'FoldTask', 'shared_strata', 'fold_tasks', 'FoldResult', 'set_horizon', 'saves_fold_model',
            'fold_model_methods', 'run_folds', 'run_fold', 'failed_fold', 'FoldStore', 'allow_worker_memory_growth',
-           'quiet_tensorflow', 'watch_parent', 'warning_line', 'worker_warning_line', 'prepare_worker', 'WorkerCall',
-           'run_call', 'ValidationRun', 'folds_table', 'fit_groups', 'run_validation']
+           'quiet_tensorflow', 'watch_parent', 'warning_line', 'worker_warning_line', 'worker_showwarning',
+           'prepare_worker', 'WorkerCall', 'run_call', 'ValidationRun', 'folds_table', 'fit_groups', 'run_validation']
 
 # %% ../nbs/05_validation.ipynb #20fd991a
 @dataclass
@@ -487,6 +487,12 @@ def worker_warning_line(message, category, filename, lineno, file=None, line=Non
     _SHOWN_IN_WORKER.add(text)
     warning_line(message, category, filename, lineno, file, line)
 
+def worker_showwarning(main_pid: int):
+    """The `warnings.showwarning` a prepared process gets: `worker_warning_line` in a worker; `warning_line` in the
+    main process itself (`n_jobs=1`), where a warning repeats with each fit as Python's filters decide. `--debug`
+    (`SURVCONVMIXER_QUIET=0`) leaves Python's own display everywhere."""
+    return warning_line if os.getpid() == main_pid else worker_warning_line
+
 def prepare_worker(main_pid: int, deterministic_ops: bool = False):
     """What a worker process does before its task: end with the main process (loky workers outlive a killed parent
     otherwise); unless `SURVCONVMIXER_QUIET=0` (the command line's `--debug` sets it), import TensorFlow quietly and
@@ -495,7 +501,7 @@ def prepare_worker(main_pid: int, deterministic_ops: bool = False):
     if os.environ.get('SURVCONVMIXER_QUIET', '1') != '0':
         quiet_tensorflow()
         warnings.filterwarnings('once', append=True)      # after the filters the parent passed on (PYTHONWARNINGS)
-        warnings.showwarning = warning_line if os.getpid() == main_pid else worker_warning_line
+        warnings.showwarning = worker_showwarning(main_pid)
     allow_worker_memory_growth()
     if deterministic_ops:
         from survconvmixer.training import enable_deterministic_ops
