@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, os, sys, time, traceback, warnings
 from .pipeline import INTERPRETABLE, PRESETS, RunConfig, parse_horizons, parse_models, reproduce
-from .validation import quiet_tensorflow, warning_line
+from .validation import quiet_tensorflow, distinct_warning_lines
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'MAX_MESSAGE', 'COMMANDS', 'UsageError', 'build_parser', 'config_from_args', 'train_config_from_args',
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             if not debug:
                 warnings.filterwarnings('once', category=UserWarning)
-                warnings.showwarning = warning_line           # restored when the block ends
+                warnings.showwarning = distinct_warning_lines()   # restored when the block ends
             args = build_parser(raise_errors=True).parse_args(argv)
             message = COMMANDS[args.command](args)
     except KeyboardInterrupt:

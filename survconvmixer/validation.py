@@ -20,8 +20,8 @@ from .labelling import HORIZONS, label_cohort
 __all__ = ['SCALINGS', 'METRICS', 'FOLD_COLUMNS', 'COHORT_COLUMNS', 'WORKER_MEMORY_GROWTH', 'Problem', 'make_problems',
            'risk_scores', 'FoldTask', 'shared_strata', 'fold_tasks', 'FoldResult', 'set_horizon', 'saves_fold_model',
            'fold_model_methods', 'run_folds', 'run_fold', 'failed_fold', 'FoldStore', 'allow_worker_memory_growth',
-           'quiet_tensorflow', 'watch_parent', 'warning_line', 'worker_warning_line', 'worker_showwarning',
-           'prepare_worker', 'WorkerCall', 'run_call', 'ValidationRun', 'folds_table', 'fit_groups', 'run_validation']
+           'quiet_tensorflow', 'watch_parent', 'warning_line', 'distinct_warning_lines', 'prepare_worker', 'WorkerCall',
+           'run_call', 'ValidationRun', 'folds_table', 'fit_groups', 'run_validation']
 
 # %% ../nbs/05_validation.ipynb #20fd991a
 @dataclass
@@ -476,32 +476,32 @@ def warning_line(message, category, filename, lineno, file=None, line=None):
     import sys
     print(f"warning: {' '.join(str(message).split())}", file=sys.stderr)
 
-_SHOWN_IN_WORKER: set[str] = set()
+def distinct_warning_lines():
+    """A new `warnings.showwarning` that shows each distinct message once, as one line (`warning_line`), for as long
+    as it is installed. Python's 'once' filter alone is not enough: every change to the warning filters (each task's
+    preparation, any `catch_warnings` block) clears its memory, so a warning of every fit (PathCNN's short pathways)
+    came back with every fit."""
+    shown: set[str] = set()
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = ' '.join(str(message).split())
+        if text in shown: return
+        shown.add(text)
+        warning_line(message, category, filename, lineno, file, line)
+    return show
 
-def worker_warning_line(message, category, filename, lineno, file=None, line=None):
-    """`warning_line` once per distinct message in this worker process. The 'once' filter alone is not enough: every
-    change to the warning filters (each task's preparation, any `catch_warnings` block) clears its memory, so a
-    warning of every fit (PathCNN's short pathways) came back with every fit."""
-    text = ' '.join(str(message).split())
-    if text in _SHOWN_IN_WORKER: return
-    _SHOWN_IN_WORKER.add(text)
-    warning_line(message, category, filename, lineno, file, line)
-
-def worker_showwarning(main_pid: int):
-    """The `warnings.showwarning` a prepared process gets: `worker_warning_line` in a worker; `warning_line` in the
-    main process itself (`n_jobs=1`), where a warning repeats with each fit as Python's filters decide. `--debug`
-    (`SURVCONVMIXER_QUIET=0`) leaves Python's own display everywhere."""
-    return warning_line if os.getpid() == main_pid else worker_warning_line
+_WORKER_SHOW = distinct_warning_lines()      # one per worker process: the tasks it runs share it
 
 def prepare_worker(main_pid: int, deterministic_ops: bool = False):
     """What a worker process does before its task: end with the main process (loky workers outlive a killed parent
-    otherwise); unless `SURVCONVMIXER_QUIET=0` (the command line's `--debug` sets it), import TensorFlow quietly and
-    show each distinct warning once, as one line; allow TensorFlow's memory growth; switch on deterministic ops if asked."""
+    otherwise); unless `SURVCONVMIXER_QUIET=0` (the command line's `--debug` sets it), import TensorFlow quietly and,
+    in a worker process, show each distinct warning once, as one line; allow TensorFlow's memory growth; switch on
+    deterministic ops if asked."""
     watch_parent(main_pid)
     if os.environ.get('SURVCONVMIXER_QUIET', '1') != '0':
         quiet_tensorflow()
-        warnings.filterwarnings('once', append=True)      # after the filters the parent passed on (PYTHONWARNINGS)
-        warnings.showwarning = worker_showwarning(main_pid)
+        if os.getpid() != main_pid:                       # the main process itself (n_jobs=1) keeps its own display
+            warnings.filterwarnings('once', append=True)  # after the filters the parent passed on (PYTHONWARNINGS)
+            warnings.showwarning = _WORKER_SHOW
     allow_worker_memory_growth()
     if deterministic_ops:
         from survconvmixer.training import enable_deterministic_ops
